@@ -1,0 +1,36 @@
+from flask import current_app
+from flask.views import MethodView
+
+from ..auth import REFRESH, check_credentials, issue_token, user_from_token
+from ..errors import Unauthorized
+from ..schemas.auth import RefreshedTokenSchema, RefreshRequestSchema, TokenRequestSchema, TokenSchema
+from . import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/auth/token")
+class Token(MethodView):
+    @bp.arguments(TokenRequestSchema)
+    @bp.response(200, TokenSchema)
+    def post(self, data):
+        """Exchange a user name and password (or app password) for an access and a refresh token."""
+        user = check_credentials(data["username"], data["password"])
+        if user is None:
+            raise Unauthorized("Invalid credentials", "The user name or password is wrong.")
+        return {
+            "access": issue_token(user),
+            "refresh": issue_token(user, REFRESH),
+            "token_type": "Bearer",
+            "expires_in": current_app.config["ACCESS_TOKEN_TTL"],
+        }
+
+
+@bp.route("/auth/refresh")
+class Refresh(MethodView):
+    @bp.arguments(RefreshRequestSchema)
+    @bp.response(200, RefreshedTokenSchema)
+    def post(self, data):
+        """Exchange a refresh token for a new access token."""
+        user = user_from_token(data["refresh"], REFRESH)
+        return {"access": issue_token(user), "token_type": "Bearer", "expires_in": current_app.config["ACCESS_TOKEN_TTL"]}

@@ -1,0 +1,125 @@
+from flask import current_app, g, url_for
+from flask.views import MethodView
+
+from ..extensions import db
+from ..pagination import window
+from ..schemas.conversations import (
+    ConversationCreateSchema,
+    ConversationDetailSchema,
+    ConversationListArgsSchema,
+    ConversationPageSchema,
+    ConversationSchema,
+    ConversationUpdateSchema,
+    DeletionSchema,
+    MessageListArgsSchema,
+    MessagePageSchema,
+)
+from ..schemas.pagination import PaginationArgsSchema
+from ..services import conversations as service
+from . import protected
+
+bp = protected("conversations", __name__)
+
+
+def deletion(uuid: str, *, archived: bool) -> dict:
+    if archived:
+        return {"message": "Conversation deleted successfully", "uuid": uuid, "archived": True}
+    return {"message": "Conversation permanently deleted", "uuid": uuid}
+
+
+def page_of(args, default_limit=50):
+    return window(args, default_limit=default_limit, max_limit=current_app.config["MAX_PAGE_SIZE"])
+
+
+@bp.route("/conversations")
+class Conversations(MethodView):
+    @bp.arguments(ConversationListArgsSchema, location="query")
+    @bp.response(200, ConversationPageSchema)
+    def get(self, args):
+        """List your conversations in the active organisation."""
+        archived = None if args["include_deleted"] else args["only_deleted"]
+        return service.list_conversations(g.current_user, page_of(args), archived=archived)
+
+    @bp.arguments(ConversationCreateSchema)
+    @bp.response(201, ConversationSchema)
+    def post(self, data):
+        """Create a conversation, optionally with an agent."""
+        agent = service.resolve_agent(g.current_user, agent_uuid=data.get("agent_uuid"), agent_id=data.get("agent_id"))
+        conversation = service.create_conversation(
+            g.current_user, title=data.get("title"), metadata=data.get("metadata_"), agent=agent
+        )
+        db.session.commit()
+        return conversation, {"Location": url_for(".ConversationByRef", ref=conversation.uuid)}
+
+
+@bp.route("/conversations/archive")
+class Archive(MethodView):
+    @bp.arguments(PaginationArgsSchema, location="query")
+    @bp.response(200, ConversationPageSchema)
+    def get(self, args):
+        """List your archived (soft-deleted) conversations."""
+        return service.list_conversations(g.current_user, page_of(args), archived=True)
+
+
+@bp.route("/conversations/<ref>")
+class ConversationByRef(MethodView):
+    @bp.response(200, ConversationDetailSchema)
+    def get(self, ref):
+        """Show a conversation with its latest messages."""
+        conversation = service.get_conversation_for(g.current_user, ref)
+        conversation.recent_messages = service.latest_messages(
+            conversation, current_app.config["CONVERSATION_MESSAGES_LIMIT"]
+        )
+        return conversation
+
+    @bp.arguments(ConversationUpdateSchema)
+    @bp.response(200, ConversationSchema)
+    def patch(self, data, ref):
+        """Rename a conversation or replace its metadata."""
+        conversation = service.get_conversation_for(g.current_user, ref, write=True)
+        service.update_conversation(conversation, title=data.get("title"), metadata=data.get("metadata_"))
+        db.session.commit()
+        return conversation
+
+    put = patch
+
+    @bp.response(200, DeletionSchema)
+    def delete(self, ref):
+        """Archive a conversation; an archived one is deleted for good."""
+        conversation = service.get_conversation_for(g.current_user, ref, write=True)
+        uuid = conversation.uuid
+        archived = service.delete_conversation(conversation)
+        db.session.commit()
+        return deletion(uuid, archived=archived)
+
+
+@bp.route("/conversations/<ref>/restore")
+class Restore(MethodView):
+    @bp.response(200, ConversationSchema)
+    def post(self, ref):
+        """Restore an archived conversation."""
+        conversation = service.restore_conversation(service.get_conversation_for(g.current_user, ref, write=True))
+        db.session.commit()
+        return conversation
+
+
+@bp.route("/conversations/<ref>/permanent")
+class Permanent(MethodView):
+    @bp.response(200, DeletionSchema)
+    def delete(self, ref):
+        """Delete a conversation for good, with its messages and feedback."""
+        conversation = service.get_conversation_for(g.current_user, ref, write=True)
+        uuid = conversation.uuid
+        service.destroy_conversation(conversation)
+        db.session.commit()
+        return deletion(uuid, archived=False)
+
+
+@bp.route("/conversations/<ref>/messages")
+class Messages(MethodView):
+    @bp.arguments(MessageListArgsSchema, location="query")
+    @bp.response(200, MessagePageSchema)
+    def get(self, args, ref):
+        """Page through a conversation's messages, newest page first by default."""
+        conversation = service.get_conversation_for(g.current_user, ref)
+        return service.page_messages(conversation, page_of(args), order=args["order"])

@@ -1,0 +1,52 @@
+"""Routes for monitors and Nextcloud clients; none needs authentication."""
+
+from flask import current_app
+from flask.views import MethodView
+
+from ..config import API_PREFIX, VERSION
+from ..models.base import utcnow
+from ..schemas.base import isoformat
+from ..schemas.service import HealthSchema, HeartbeatSchema, StatusSchema
+from ..services.status import database_reachable, needs_db_upgrade
+from . import Blueprint
+
+bp = Blueprint("service", __name__)
+PRODUCT_NAME = "OpenRegister"
+
+
+@bp.route(API_PREFIX + "/health")
+class Health(MethodView):
+    @bp.response(200, HealthSchema)
+    @bp.alt_response(503, schema=HealthSchema, description="The database cannot be reached")
+    def get(self):
+        """Report whether the server and its database work."""
+        if database_reachable():
+            return {"status": "ok", "version": VERSION, "checks": {"database": "ok"}}
+        return {"status": "error", "version": VERSION, "checks": {"database": "error"}}, 503
+
+
+@bp.route(API_PREFIX + "/heartbeat")
+class Heartbeat(MethodView):
+    @bp.response(200, HeartbeatSchema)
+    def get(self):
+        """Answer that the server is alive, without touching the database."""
+        return {"status": "alive", "timestamp": isoformat(utcnow()), "message": "OpenRegister conversations API is running"}
+
+
+@bp.route("/status.php")
+class Status(MethodView):
+    @bp.response(200, StatusSchema)
+    def get(self):
+        """Describe the server as Nextcloud's status.php does."""
+        return {
+            "installed": True,
+            "maintenance": False,
+            "needsDbUpgrade": needs_db_upgrade(current_app.extensions["migrate"].directory),
+            "version": VERSION,
+            "versionstring": VERSION,
+            "edition": "",
+            "productname": PRODUCT_NAME,
+            "extendedSupport": False,
+        }
+
+

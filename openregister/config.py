@@ -1,0 +1,106 @@
+"""Configuration defaults and the start-up check of what the environment supplied."""
+
+import os
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+API_PREFIX = "/index.php/apps/openregister/api"
+MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
+VERSION = "0.1.0"
+
+
+class DefaultConfig:
+    # Settings read from OPENREGISTER_<NAME>; see the configuration table in README.md.
+    DATABASE_URL = None
+    JWT_SECRET = None
+    JWT_ALGORITHMS = ["HS256"]
+    JWT_PUBLIC_KEY = None
+    JWKS_URL = None
+    JWT_ISSUER = None
+    JWT_AUDIENCE = None
+    JWT_LEEWAY = 30
+    ACCESS_TOKEN_TTL = 3600
+    REFRESH_TOKEN_TTL = 14 * 24 * 3600
+    MAX_PAGE_SIZE = 100
+    CONVERSATION_MESSAGES_LIMIT = 100
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    LLM_PROVIDER = "offline"
+    LLM_BASE_URL = None
+    LLM_API_KEY = None
+    LLM_MODEL = None
+    LLM_TIMEOUT = 60
+    TIMEZONE = "UTC"
+    SQLITE_BUSY_TIMEOUT_MS = 15000
+
+    # Flask and extensions
+    JSON_SORT_KEYS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    API_TITLE = "OpenRegister conversations API"
+    API_VERSION = VERSION
+    OPENAPI_VERSION = "3.0.3"
+
+
+INTEGER_SETTINGS = (
+    "JWT_LEEWAY",
+    "ACCESS_TOKEN_TTL",
+    "REFRESH_TOKEN_TTL",
+    "MAX_PAGE_SIZE",
+    "CONVERSATION_MESSAGES_LIMIT",
+    "MAX_CONTENT_LENGTH",
+    "SQLITE_BUSY_TIMEOUT_MS",
+)
+ALLOWED_JWT_ALGORITHMS = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256"}
+
+
+def database_uri(config, instance_path: str) -> str:
+    """The SQLAlchemy URL: configured, else DATABASE_URL, else a SQLite file in the instance folder."""
+    url = config.get("SQLALCHEMY_DATABASE_URI") or config.get("DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "openregister.sqlite")
+    # psycopg 3 is the driver we ship; plain postgres URLs would ask SQLAlchemy for psycopg2.
+    for plain in ("postgres://", "postgresql://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain):]
+    return url
+
+
+def jwt_secret(instance_path: str) -> str:
+    """The HS256 secret kept in the instance folder, created on first use by whichever process comes first."""
+    path = Path(instance_path) / "jwt-secret"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def check_config(config) -> None:
+    """Fail at start-up on values the environment supplied in the wrong shape."""
+    for name in INTEGER_SETTINGS:
+        value = config.get(name)
+        try:
+            config[name] = int(value)
+        except (TypeError, ValueError):
+            raise RuntimeError(f"OPENREGISTER_{name} must be an integer, not {value!r}") from None
+        if config[name] < 0:
+            raise RuntimeError(f"OPENREGISTER_{name} must not be negative")
+    try:
+        config["LLM_TIMEOUT"] = float(config["LLM_TIMEOUT"])
+    except (TypeError, ValueError):
+        raise RuntimeError("OPENREGISTER_LLM_TIMEOUT must be a number of seconds") from None
+    algorithms = config["JWT_ALGORITHMS"]
+    if isinstance(algorithms, str):
+        algorithms = [name.strip() for name in algorithms.split(",") if name.strip()]
+    unknown = set(algorithms) - ALLOWED_JWT_ALGORITHMS
+    if not algorithms or unknown:
+        raise RuntimeError(f"OPENREGISTER_JWT_ALGORITHMS has unsupported values: {sorted(unknown) or 'none given'}")
+    config["JWT_ALGORITHMS"] = list(algorithms)
+    if config["MAX_PAGE_SIZE"] < 1:
+        raise RuntimeError("OPENREGISTER_MAX_PAGE_SIZE must be at least 1")
+    try:
+        ZoneInfo(config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RuntimeError(f"OPENREGISTER_TIMEZONE {config['TIMEZONE']!r} is not a known time zone") from None

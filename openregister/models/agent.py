@@ -1,0 +1,50 @@
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import JsonType, TimestampMixin, new_uuid
+
+if TYPE_CHECKING:
+    from .organisation import Organisation
+    from .user import User
+
+
+class Agent(TimestampMixin, db.Model):
+    """An assistant a conversation talks to: which provider and model, with which prompt and limits."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(64), default="chat")
+    provider: Mapped[str | None] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(String(255))
+    prompt: Mapped[str | None] = mapped_column(Text)
+    temperature: Mapped[float | None]
+    max_tokens: Mapped[int | None]
+    configuration: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    enable_rag: Mapped[bool] = mapped_column(default=False)
+    rag_search_mode: Mapped[str | None] = mapped_column(String(64))
+    rag_num_sources: Mapped[int | None]
+    rag_include_files: Mapped[bool] = mapped_column(default=False)
+    rag_include_objects: Mapped[bool] = mapped_column(default=False)
+    request_quota: Mapped[int | None]
+    token_quota: Mapped[int | None]
+    views: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    search_files: Mapped[bool] = mapped_column(default=True)
+    search_objects: Mapped[bool] = mapped_column(default=True)
+    is_private: Mapped[bool] = mapped_column(default=True)
+    invited_users: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    groups: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    tools: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    run_as_user: Mapped[str | None] = mapped_column(String(64))
+
+    organisation: Mapped["Organisation | None"] = relationship()
+    owner: Mapped["User | None"] = relationship()

@@ -1,0 +1,86 @@
+"""The camelCase base schemas and the fields every resource shares."""
+
+import json
+from datetime import UTC, datetime
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+
+def camelcase(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+class CamelCaseSchema(Schema):
+    """Python attributes in snake_case, JSON keys in camelCase."""
+
+    def on_bind_field(self, field_name, field_obj):
+        if field_obj.data_key is None:
+            field_obj.data_key = camelcase(field_name)
+
+
+class InputSchema(CamelCaseSchema):
+    # The contract: keys a client may not set (ids, owners, timestamps) are ignored, not errors.
+    class Meta:
+        unknown = EXCLUDE
+
+
+class Timestamp(fields.DateTime):
+    """ISO 8601 in UTC with a Z suffix, to the second; the database keeps the microseconds."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.replace(microsecond=0).isoformat() + "Z"
+
+
+def isoformat(value: datetime) -> str:
+    return Timestamp()._serialize(value, None, None)
+
+
+class Flag(fields.Boolean):
+    """A boolean query parameter: true/false/1/0/yes/no, in any case."""
+
+    truthy = {"true", "1", "yes", "on", 1, True}
+    falsy = {"false", "0", "no", "off", 0, False}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.strip().lower()
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class JsonObject(fields.Dict):
+    """A JSON object whose serialized size is bounded."""
+
+    def __init__(self, *, max_bytes: int, **kwargs):
+        super().__init__(**kwargs)
+        self.max_bytes = max_bytes
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if len(json.dumps(result, separators=(",", ":")).encode()) > self.max_bytes:
+            raise ValidationError(f"Must be at most {self.max_bytes // 1024} KiB as JSON.")
+        return result
+
+
+def not_blank(value: str) -> None:
+    if not value or not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+Title = validate.Length(max=255)
+
+
+class ErrorSchema(Schema):
+    error = fields.String(required=True, metadata={"description": "Short title of the error"})
+    message = fields.String(required=True, metadata={"description": "What went wrong, for a person"})
+    errors = fields.Dict(
+        keys=fields.String(), values=fields.Raw(), metadata={"description": "Problems per field (validation errors)"}
+    )
+
+
+class MessageResponseSchema(Schema):
+    message = fields.String(required=True)

@@ -1,0 +1,1 @@
+"""The rules: plain functions that take the acting user explicitly, flush, and never commit."""

@@ -1,0 +1,171 @@
+import re
+
+from sqlalchemy import Select, select
+
+from ..errors import BadRequest, Forbidden, NotFound
+from ..extensions import db
+from ..models import Agent, Conversation, Message, User
+from ..models.base import utcnow
+from ..pagination import Window, count, paginate
+from .agents import find_usable_agent
+from .lookup import equals_or_null, find_by_ref
+from .organisations import active_organisation_id, is_member
+
+DEFAULT_TITLE = "New Conversation"
+
+
+def get_conversation_for(actor: User, ref, *, write: bool = False) -> Conversation:
+    """The conversation `ref` names, if the actor may read it (or, with write=True, change it).
+
+    Raises NotFound for an unknown one, or one in an organisation the actor is not in;
+    Forbidden for one the actor may know of but not touch.
+    """
+    conversation = find_by_ref(Conversation, ref)
+    if conversation is None:
+        raise NotFound("Conversation not found", f"No conversation {ref}.")
+    if conversation.user_id == actor.id:
+        if write or conversation.organisation_id == active_organisation_id(actor):
+            return conversation
+        raise Forbidden("Access denied", "This conversation belongs to an organisation that is not your active one.")
+    if is_member(actor, conversation.organisation_id):
+        raise Forbidden("Access denied", "This conversation belongs to another user.")
+    raise NotFound("Conversation not found", f"No conversation {ref}.")
+
+
+def list_conversations(actor: User, page: Window, *, archived: bool | None = False) -> dict:
+    """The actor's conversations in the active organisation: archived=False active ones, True the archive, None both."""
+    organisation_id = active_organisation_id(actor)
+    stmt = select(Conversation).where(
+        Conversation.user_id == actor.id,
+        equals_or_null(Conversation.organisation_id, organisation_id),
+    )
+    if archived is None:
+        stmt = stmt.order_by(Conversation.updated.desc(), Conversation.id.desc())
+    elif archived:
+        stmt = stmt.where(Conversation.deleted_at.is_not(None)).order_by(Conversation.deleted_at.desc(), Conversation.id.desc())
+    else:
+        stmt = stmt.where(Conversation.deleted_at.is_(None)).order_by(Conversation.updated.desc(), Conversation.id.desc())
+    return paginate(stmt, page)
+
+
+def unique_title(actor: User, agent_id: int | None, base: str) -> str:
+    """`base`, or `base (N)` with the smallest free N, among the actor's active conversations with this agent."""
+    taken = set(
+        db.session.scalars(
+            select(Conversation.title).where(
+                Conversation.user_id == actor.id,
+                Conversation.deleted_at.is_(None),
+                equals_or_null(Conversation.agent_id, agent_id),
+                Conversation.title.startswith(base, autoescape=True),
+            )
+        )
+    )
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base} ({number})" in taken:
+        number += 1
+    return f"{base} ({number})"
+
+
+def is_default_title(title: str) -> bool:
+    return re.fullmatch(re.escape(DEFAULT_TITLE) + r"( \(\d+\))?", title) is not None
+
+
+def resolve_agent(actor: User, *, agent_uuid=None, agent_id=None) -> Agent | None:
+    ref = agent_uuid if agent_uuid not in (None, "") else agent_id
+    if ref is None:
+        return None
+    agent = find_usable_agent(actor, ref)
+    if agent is None:
+        raise BadRequest("Agent not found", f"No agent {ref} that you may use.")
+    return agent
+
+
+def create_conversation(actor: User, *, title=None, metadata=None, agent: Agent | None = None) -> Conversation:
+    """A conversation in the actor's active organisation; no title means a unique default one."""
+    agent_id = agent.id if agent else None
+    title = title.strip() if title and title.strip() else unique_title(actor, agent_id, DEFAULT_TITLE)
+    conversation = Conversation(
+        title=title,
+        user=actor,
+        organisation_id=active_organisation_id(actor),
+        agent_id=agent_id,
+        metadata_=metadata or {},
+    )
+    db.session.add(conversation)
+    db.session.flush()
+    return conversation
+
+
+def update_conversation(conversation: Conversation, *, title=None, metadata=None) -> Conversation:
+    if title is not None:
+        conversation.title = title.strip()
+    if metadata is not None:
+        conversation.metadata_ = metadata
+    conversation.updated = utcnow()
+    db.session.flush()
+    return conversation
+
+
+def archive_conversation(conversation: Conversation) -> Conversation:
+    conversation.archive(at=utcnow())
+    db.session.flush()
+    return conversation
+
+
+def restore_conversation(conversation: Conversation) -> Conversation:
+    conversation.restore()
+    db.session.flush()
+    return conversation
+
+
+def destroy_conversation(conversation: Conversation) -> None:
+    """Delete for good; the database cascades to its messages and their feedback."""
+    db.session.delete(conversation)
+    db.session.flush()
+
+
+def delete_conversation(conversation: Conversation) -> bool:
+    """The two-stage delete the UI relies on: archive an active conversation, destroy an archived one.
+
+    Returns whether it was archived (True) or destroyed (False).
+    """
+    if conversation.is_archived:
+        destroy_conversation(conversation)
+        return False
+    archive_conversation(conversation)
+    return True
+
+
+def add_message(conversation: Conversation, role: str, content: str, sources=None) -> Message:
+    message = Message(conversation_id=conversation.id, role=role, content=content, sources=sources or [])
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def _messages_of(conversation: Conversation) -> Select:
+    return select(Message).where(Message.conversation_id == conversation.id)
+
+
+def latest_messages(conversation: Conversation, limit: int) -> list[Message]:
+    """The newest `limit` messages, in chronological order."""
+    newest_first = _messages_of(conversation).order_by(Message.created.desc(), Message.id.desc()).limit(limit)
+    return list(reversed(db.session.scalars(newest_first).all()))
+
+
+def page_messages(conversation: Conversation, page: Window, *, order: str = "latest") -> dict:
+    """A page of messages, always chronological; with order="latest" the offset counts back from the newest."""
+    stmt = _messages_of(conversation)
+    if order == "latest":
+        result = paginate(stmt.order_by(Message.created.desc(), Message.id.desc()), page)
+        result["results"] = list(reversed(result["results"]))
+    else:
+        result = paginate(stmt.order_by(Message.created, Message.id), page)
+    result["has_more"] = page.offset + len(result["results"]) < result["total"]
+    return result
+
+
+def message_total(conversation: Conversation) -> int:
+    return count(_messages_of(conversation))
