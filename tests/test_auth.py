@@ -1,0 +1,204 @@
+"""Authentication, contract section 1: Bearer JWT, Basic with password or app password, tokens."""
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+
+from openregister.extensions import db
+from openregister.models import User
+from openregister.services.users import create_app_password
+
+from . import factories
+from .conftest import API, basic, row_count
+
+LIST = f"{API}/conversations"
+SECRET = "test-secret-" + "x" * 64
+
+
+def token(claims, secret=SECRET, algorithm="HS256"):
+    return jwt.encode(claims, secret, algorithm=algorithm)
+
+
+def claims(**overrides):
+    now = datetime.now(UTC)
+    values = {"sub": "alice", "iat": now, "exp": now + timedelta(minutes=5), "type": "access"}
+    values.update(overrides)
+    return {key: value for key, value in values.items() if value is not None}
+
+
+@pytest.fixture
+def alice(app):
+    user = factories.make_user("alice")
+    db.session.commit()
+    return user
+
+
+def bearer(value):
+    return {"Authorization": f"Bearer {value}"}
+
+
+class TestBearer:
+    def test_a_valid_access_token_is_accepted(self, client, alice):
+        assert client.get(LIST, headers=bearer(token(claims()))).status_code == 200
+
+    @pytest.mark.parametrize(
+        "bad",
+        [
+            claims(exp=datetime.now(UTC) - timedelta(minutes=5)),
+            claims(exp=None),
+            claims(iat=None),
+            claims(sub=None),
+            claims(type="refresh"),
+            claims(sub="nobody"),
+        ],
+        ids=["expired", "no-exp", "no-iat", "no-sub", "refresh-as-access", "unknown-user"],
+    )
+    def test_bad_tokens_are_401(self, client, alice, bad):
+        response = client.get(LIST, headers=bearer(token(bad)))
+        assert response.status_code == 401
+        assert response.get_json()["error"] == "Invalid token"
+        assert "Bearer" in response.headers["WWW-Authenticate"]
+
+    def test_a_token_signed_with_another_secret_is_401(self, client, alice):
+        assert client.get(LIST, headers=bearer(token(claims(), secret="x" * 40))).status_code == 401
+
+    def test_the_algorithm_is_not_taken_from_the_token(self, client, alice):
+        unsigned = jwt.encode(claims(), None, algorithm="none")
+        assert client.get(LIST, headers=bearer(unsigned)).status_code == 401
+        other_algorithm = token(claims(), algorithm="HS512")
+        assert client.get(LIST, headers=bearer(other_algorithm)).status_code == 401
+
+    def test_garbage_is_401(self, client, alice):
+        assert client.get(LIST, headers=bearer("not.a.jwt")).status_code == 401
+
+    def test_issuer_and_audience_are_checked_when_configured(self, client, app, alice):
+        app.config.update(JWT_ISSUER="https://id.example", JWT_AUDIENCE="openregister")
+        good = claims(iss="https://id.example", aud="openregister")
+        assert client.get(LIST, headers=bearer(token(good))).status_code == 200
+        assert client.get(LIST, headers=bearer(token(claims(aud="openregister")))).status_code == 401
+        assert client.get(LIST, headers=bearer(token(claims(iss="https://id.example", aud="else")))).status_code == 401
+
+
+class TestExternalIdentityProvider:
+    @pytest.fixture
+    def keys(self, app):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        public = private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
+        app.config.update(JWT_ALGORITHMS=["HS256", "RS256"], JWT_PUBLIC_KEY=public)
+        return private
+
+    def test_a_verified_token_creates_an_unknown_user_on_first_use(self, client, keys):
+        external = jwt.encode(claims(sub="erin", type=None), keys, algorithm="RS256")
+        response = client.post(LIST, json={"title": "From SSO"}, headers=bearer(external))
+        assert response.status_code == 201
+        assert response.get_json()["userId"] == "erin"
+        assert client.get(LIST, headers=bearer(external)).get_json()["total"] == 1
+        assert row_count(User) == 1
+
+    def test_a_token_signed_by_another_key_is_401(self, client, keys):
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        forged = jwt.encode(claims(sub="erin", type=None), stranger, algorithm="RS256")
+        assert client.get(LIST, headers=bearer(forged)).status_code == 401
+        assert row_count(User) == 0
+
+    def test_rs256_is_refused_unless_configured(self, client, app, keys):
+        app.config["JWT_ALGORITHMS"] = ["HS256"]
+        external = jwt.encode(claims(sub="erin", type=None), keys, algorithm="RS256")
+        assert client.get(LIST, headers=bearer(external)).status_code == 401
+
+
+class TestBasic:
+    def test_password(self, client, alice):
+        assert client.get(LIST, headers=basic("alice", factories.PASSWORD)).status_code == 200
+
+    def test_app_password(self, client, alice):
+        secret = create_app_password(alice)
+        db.session.commit()
+        assert client.get(LIST, headers=basic("alice", secret)).status_code == 200
+
+    @pytest.mark.parametrize(("username", "secret"), [("alice", "wrong"), ("nobody", factories.PASSWORD), ("alice", "")])
+    def test_wrong_credentials_are_401(self, client, alice, username, secret):
+        response = client.get(LIST, headers=basic(username, secret))
+        assert response.status_code == 401
+        assert response.get_json() == {"error": "Invalid credentials", "message": "The user name or password is wrong."}
+        assert "Basic" in response.headers["WWW-Authenticate"]
+
+    def test_an_app_password_of_another_user_is_401(self, client, alice):
+        other = factories.make_user("bob")
+        secret = create_app_password(other)
+        db.session.commit()
+        assert client.get(LIST, headers=basic("alice", secret)).status_code == 401
+
+    @pytest.mark.parametrize("header", [None, "Digest abc", "Bearer", "Basic !!!"])
+    def test_missing_or_unsupported_authorization_is_401(self, client, alice, header):
+        response = client.get(LIST, headers={"Authorization": header} if header else {})
+        assert response.status_code == 401
+        assert set(response.get_json()) == {"error", "message"}
+        assert response.headers["WWW-Authenticate"]
+
+
+class TestTokenRoutes:
+    def test_token_returns_access_and_refresh(self, client, app, alice):
+        response = client.post(f"{API}/auth/token", json={"username": "alice", "password": factories.PASSWORD})
+        assert response.status_code == 200
+        body = response.get_json()
+        assert set(body) == {"access", "refresh", "tokenType", "expiresIn"}
+        assert body["tokenType"] == "Bearer"
+        assert body["expiresIn"] == app.config["ACCESS_TOKEN_TTL"]
+        assert client.get(LIST, headers=bearer(body["access"])).status_code == 200
+
+    def test_token_accepts_an_app_password(self, client, alice):
+        secret = create_app_password(alice)
+        db.session.commit()
+        assert client.post(f"{API}/auth/token", json={"username": "alice", "password": secret}).status_code == 200
+
+    def test_a_refresh_token_is_not_an_access_token(self, client, alice):
+        tokens = client.post(f"{API}/auth/token", json={"username": "alice", "password": factories.PASSWORD}).get_json()
+        assert client.get(LIST, headers=bearer(tokens["refresh"])).status_code == 401
+
+    def test_refresh_gives_a_new_access_token(self, client, app, alice):
+        tokens = client.post(f"{API}/auth/token", json={"username": "alice", "password": factories.PASSWORD}).get_json()
+        response = client.post(f"{API}/auth/refresh", json={"refresh": tokens["refresh"]})
+        assert response.status_code == 200
+        body = response.get_json()
+        assert set(body) == {"access", "tokenType", "expiresIn"}
+        assert body["expiresIn"] == app.config["ACCESS_TOKEN_TTL"]
+        assert client.get(LIST, headers=bearer(body["access"])).status_code == 200
+
+    def test_an_access_token_is_not_a_refresh_token(self, client, alice):
+        tokens = client.post(f"{API}/auth/token", json={"username": "alice", "password": factories.PASSWORD}).get_json()
+        response = client.post(f"{API}/auth/refresh", json={"refresh": tokens["access"]})
+        assert response.status_code == 401
+        assert response.get_json()["error"] == "Invalid token"
+
+    def test_wrong_password_is_401(self, client, alice):
+        response = client.post(f"{API}/auth/token", json={"username": "alice", "password": "nope"})
+        assert response.status_code == 401
+        assert response.get_json()["error"] == "Invalid credentials"
+        assert response.headers["WWW-Authenticate"]
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [({}, "username"), ({"username": "alice"}, "password"), ({"username": 5, "password": "x"}, "username"),
+         ({"username": "alice", "password": ""}, "password")],
+    )
+    def test_bad_token_requests_are_400(self, client, alice, body, field):
+        response = client.post(f"{API}/auth/token", json=body)
+        assert response.status_code == 400
+        assert field in response.get_json()["errors"]
+
+    @pytest.mark.parametrize("body", [{}, {"refresh": 5}, {"refresh": "garbage"}])
+    def test_bad_refresh_requests_are_rejected(self, client, alice, body):
+        assert client.post(f"{API}/auth/refresh", json=body).status_code in (400, 401)
+
+    def test_token_routes_need_json(self, client, alice):
+        response = client.post(f"{API}/auth/token", data="username=alice", content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 415

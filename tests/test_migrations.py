@@ -1,0 +1,70 @@
+"""The migrations build exactly the models' schema, and go down and up again."""
+
+import os
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, text
+
+from openregister import create_app
+from openregister.extensions import db
+
+from .conftest import API
+
+
+@pytest.fixture
+def migrated_app(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENREGISTER_INSTANCE_PATH", str(tmp_path))
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'migrations.sqlite'}"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "JWT_SECRET": "x" * 64})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        downgrade(revision="base")
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.engine.dispose()
+
+
+def schema_differences():
+    with db.engine.connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), db.metadata)
+
+
+def test_upgrade_yields_exactly_the_models_schema(migrated_app):
+    upgrade()
+    assert schema_differences() == []
+
+
+def test_downgrade_to_base_and_upgrade_again(migrated_app):
+    upgrade()
+    downgrade(revision="base")
+    assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+    upgrade()
+    assert schema_differences() == []
+
+
+def test_status_reports_no_upgrade_needed_after_upgrade(migrated_app):
+    client = migrated_app.test_client()
+    assert client.get("/status.php").get_json()["needsDbUpgrade"] is True
+    upgrade()
+    assert client.get("/status.php").get_json()["needsDbUpgrade"] is False
+    assert client.get(f"{API}/health").get_json()["checks"] == {"database": "ok"}
+
+
+def test_messages_cascade_with_their_conversation_in_the_migrated_schema(migrated_app):
+    upgrade()
+    with db.engine.begin() as connection:
+        connection.execute(text("INSERT INTO users (id, username, created, updated) VALUES (1, 'u', :t, :t)"),
+                           {"t": "2024-01-01 00:00:00"})
+        connection.execute(text(
+            "INSERT INTO conversations (id, uuid, slug, title, user_id, metadata, created, updated) "
+            "VALUES (1, 'c', 's', 't', 1, '{}', :t, :t)"), {"t": "2024-01-01 00:00:00"})
+        connection.execute(text(
+            "INSERT INTO messages (id, uuid, conversation_id, role, content, sources, created) "
+            "VALUES (1, 'm', 1, 'user', 'hi', '[]', :t)"), {"t": "2024-01-01 00:00:00"})
+        connection.execute(text("DELETE FROM conversations WHERE id = 1"))
+        assert connection.execute(text("SELECT count(*) FROM messages")).scalar() == 0
+        connection.execute(text("DELETE FROM users"))
