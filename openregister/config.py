@@ -3,7 +3,6 @@
 import os
 import secrets
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 API_PREFIX = "/index.php/apps/openregister/api"
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -30,11 +29,9 @@ class DefaultConfig:
     LLM_API_KEY = None
     LLM_MODEL = None
     LLM_TIMEOUT = 60
-    TIMEZONE = "UTC"
     SQLITE_BUSY_TIMEOUT_MS = 15000
 
     # Flask and extensions
-    JSON_SORT_KEYS = False
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     API_TITLE = "OpenRegister conversations API"
     API_VERSION = VERSION
@@ -100,7 +97,3 @@ def check_config(config) -> None:
     config["JWT_ALGORITHMS"] = list(algorithms)
     if config["MAX_PAGE_SIZE"] < 1:
         raise RuntimeError("OPENREGISTER_MAX_PAGE_SIZE must be at least 1")
-    try:
-        ZoneInfo(config["TIMEZONE"])
-    except (ZoneInfoNotFoundError, ValueError):
-        raise RuntimeError(f"OPENREGISTER_TIMEZONE {config['TIMEZONE']!r} is not a known time zone") from None

@@ -1,0 +1,36 @@
+# The two commands of README.md: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+ADMIN_USER ?= admin
+ADMIN_PASSWORD ?= admin
+ORGANISATION ?= Default
+export OPENREGISTER_BIND ?= 127.0.0.1:8080
+
+.PHONY: run test install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+
+# Set up the SQLite database, make sure the first user exists, and serve on $(OPENREGISTER_BIND).
+run: install
+	$(FLASK) db upgrade
+	@$(FLASK) user create $(ADMIN_USER) --password '$(ADMIN_PASSWORD)' --organisation '$(ORGANISATION)' 2>/dev/null \
+		&& echo "Created user $(ADMIN_USER) with password $(ADMIN_PASSWORD) in organisation $(ORGANISATION)." \
+		|| echo "User $(ADMIN_USER) exists already; its password is unchanged."
+	@echo "Serving on http://$(OPENREGISTER_BIND)/index.php/apps/openregister/api (try: curl -u $(ADMIN_USER):$(ADMIN_PASSWORD) http://$(OPENREGISTER_BIND)/index.php/apps/openregister/api/conversations)"
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+test: install-test
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
