@@ -9,7 +9,9 @@ from sqlalchemy import select
 from .errors import Unauthorized
 from .extensions import db
 from .models import AppPassword, User
+from .models.base import utcnow
 from .models.user import hash_app_password
+from .services import login_throttle
 from .services.users import find_user, user_for_external_subject
 
 ACCESS = "access"
@@ -107,6 +109,29 @@ def check_credentials(username: str, secret: str) -> User | None:
     return None
 
 
+def login(username: str, secret: str) -> User:
+    """The user for a password sign-in, counting failures per user name and client address.
+
+    Raises TooManyRequests while either is locked out, Unauthorized for wrong credentials.
+    """
+    config = current_app.config
+    policy = login_throttle.ThrottlePolicy(
+        max_failures=config["LOGIN_MAX_FAILURES"],
+        window=timedelta(seconds=config["LOGIN_FAILURE_WINDOW"]),
+        lockout=timedelta(seconds=config["LOGIN_LOCKOUT"]),
+    )
+    keys = login_throttle.keys_for(username, request.remote_addr)
+    now = utcnow()
+    had_failures = login_throttle.ensure_not_locked(keys, now)
+    user = check_credentials(username, secret)
+    if user is None:
+        login_throttle.record_failure(keys, now, policy)
+        raise Unauthorized("Invalid credentials", "The user name or password is wrong.")
+    if had_failures:
+        login_throttle.clear_failures(keys)
+    return user
+
+
 def authenticate() -> User:
     """The caller named by the Authorization header; raises Unauthorized when there is none or it fails."""
     credentials = request.authorization
@@ -115,13 +140,14 @@ def authenticate() -> User:
     if credentials.type == "bearer" and credentials.token:
         return user_from_token(credentials.token)
     if credentials.type == "basic" and credentials.username:
-        user = check_credentials(credentials.username, credentials.password or "")
-        if user is None:
-            raise Unauthorized("Invalid credentials", "The user name or password is wrong.")
-        return user
+        return login(credentials.username, credentials.password or "")
     raise Unauthorized("Unauthorized", "Unsupported Authorization scheme: use Bearer or Basic.")
 
 
 def require_user() -> None:
-    """before_request hook of every protected blueprint: sets g.current_user."""
-    g.current_user = authenticate()
+    """before_request hook of every protected blueprint: sets g.current_user.
+
+    A CORS preflight (OPTIONS) carries no credentials by design, and Flask answers it without a view.
+    """
+    if request.method != "OPTIONS":
+        g.current_user = authenticate()

@@ -30,6 +30,17 @@ class DefaultConfig:
     LLM_MODEL = None
     LLM_TIMEOUT = 60
     SQLITE_BUSY_TIMEOUT_MS = 15000
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW = 15 * 60
+    LOGIN_LOCKOUT = 60 * 60
+    # Number of trusted proxies in front of the app that set each X-Forwarded-* header (0: trust none).
+    PROXY_FIX_X_FOR = 0
+    PROXY_FIX_X_PROTO = 0
+    PROXY_FIX_X_HOST = 0
+    PROXY_FIX_X_PREFIX = 0
+    # Comma-separated origins of browser UIs served elsewhere, e.g. "https://ui.example.org".
+    CORS_ORIGINS = ""
+    LOG_LEVEL = "INFO"
 
     # Flask and extensions
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -46,6 +57,13 @@ INTEGER_SETTINGS = (
     "CONVERSATION_MESSAGES_LIMIT",
     "MAX_CONTENT_LENGTH",
     "SQLITE_BUSY_TIMEOUT_MS",
+    "LOGIN_MAX_FAILURES",
+    "LOGIN_FAILURE_WINDOW",
+    "LOGIN_LOCKOUT",
+    "PROXY_FIX_X_FOR",
+    "PROXY_FIX_X_PROTO",
+    "PROXY_FIX_X_HOST",
+    "PROXY_FIX_X_PREFIX",
 )
 ALLOWED_JWT_ALGORITHMS = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256"}
 

@@ -54,6 +54,11 @@ class Conflict(ApiError):
     title = "Conflict"
 
 
+class TooManyRequests(ApiError):
+    status = 429
+    title = "Too Many Requests"
+
+
 class UnsupportedMediaType(ApiError):
     status = 415
     title = "Unsupported Media Type"

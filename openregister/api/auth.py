@@ -1,8 +1,7 @@
 from flask import current_app
 from flask.views import MethodView
 
-from ..auth import REFRESH, check_credentials, issue_token, user_from_token
-from ..errors import Unauthorized
+from ..auth import REFRESH, issue_token, login, user_from_token
 from ..schemas.auth import RefreshedTokenSchema, RefreshRequestSchema, TokenRequestSchema, TokenSchema
 from . import Blueprint
 
@@ -15,9 +14,7 @@ class Token(MethodView):
     @bp.response(200, TokenSchema)
     def post(self, data):
         """Exchange a user name and password (or app password) for an access and a refresh token."""
-        user = check_credentials(data["username"], data["password"])
-        if user is None:
-            raise Unauthorized("Invalid credentials", "The user name or password is wrong.")
+        user = login(data["username"], data["password"])
         return {
             "access": issue_token(user),
             "refresh": issue_token(user, REFRESH),

@@ -2,8 +2,9 @@
 
 from .agent import Agent
 from .conversation import Conversation
+from .login_failure import LoginFailure
 from .message import ROLES, Feedback, Message
 from .organisation import Membership, Organisation
 from .user import AppPassword, User
 
-__all__ = ["ROLES", "Agent", "AppPassword", "Conversation", "Feedback", "Membership", "Message", "Organisation", "User"]
+__all__ = ["ROLES", "Agent", "AppPassword", "Conversation", "Feedback", "LoginFailure", "Membership", "Message", "Organisation", "User"]

@@ -1,0 +1,88 @@
+"""Request hygiene: request ids, structured logs, CORS for browser UIs on another origin."""
+
+import json
+import logging
+
+import pytest
+
+from openregister import create_app
+from openregister.extensions import db
+
+from . import factories
+from .conftest import API
+
+
+def test_a_request_id_is_made_when_none_is_sent(client):
+    response = client.get(f"{API}/heartbeat")
+    assert len(response.headers["X-Request-Id"]) == 32
+
+
+def test_the_callers_request_id_is_returned(client):
+    response = client.get(f"{API}/nope", headers={"X-Request-Id": "abc-123"})
+    assert response.status_code == 404
+    assert response.headers["X-Request-Id"] == "abc-123"
+
+
+@pytest.mark.parametrize("bad", ["has space", "x" * 200, "semi;colon", "new\\nline"])
+def test_an_unusable_request_id_is_replaced(client, bad):
+    response = client.get(f"{API}/heartbeat", headers={"X-Request-Id": bad})
+    assert response.headers["X-Request-Id"] != bad
+
+
+def test_log_lines_are_json_with_the_request_id(client, app, auth_headers, monkeypatch, capsys):
+    from openregister.services import conversations
+
+    user = factories.make_user()
+    db.session.commit()
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(conversations, "list_conversations", explode)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    handler = next(h for h in logging.getLogger("openregister").handlers if h.formatter.__class__.__name__ == "JsonFormatter")
+    monkeypatch.setattr(handler, "stream", __import__("io").StringIO())
+    response = client.get(f"{API}/conversations", headers={**auth_headers(user), "X-Request-Id": "trace-42"})
+    assert response.status_code == 500
+    lines = [json.loads(line) for line in handler.stream.getvalue().splitlines()]
+    assert lines and lines[0]["requestId"] == "trace-42"
+    assert lines[0]["level"] == "ERROR"
+    assert "Bearer" not in handler.stream.getvalue()
+
+
+@pytest.fixture
+def cors_client(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENREGISTER_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "JWT_SECRET": "x" * 64,
+                      "CORS_ORIGINS": "https://ui.example.org"})
+    with app.app_context():
+        db.create_all()
+        yield app.test_client()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_cors_preflight_from_an_allowed_origin_needs_no_credentials(cors_client):
+    response = cors_client.options(f"{API}/conversations", headers={
+        "Origin": "https://ui.example.org", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "Authorization, Content-Type"})
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "https://ui.example.org"
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+
+
+def test_cors_headers_on_answers_to_an_allowed_origin(cors_client):
+    response = cors_client.get(f"{API}/conversations", headers={"Origin": "https://ui.example.org"})
+    assert response.status_code == 401
+    assert response.headers["Access-Control-Allow-Origin"] == "https://ui.example.org"
+    assert "X-Request-Id" in response.headers["Access-Control-Expose-Headers"]
+
+
+def test_no_cors_headers_for_other_origins(cors_client):
+    response = cors_client.get(f"{API}/heartbeat", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_no_cors_unless_configured(client):
+    response = client.get(f"{API}/heartbeat", headers={"Origin": "https://ui.example.org"})
+    assert "Access-Control-Allow-Origin" not in response.headers
