@@ -1,9 +1,14 @@
 import re
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..extensions import db
-from ..models import Membership, Organisation, User
+from ..models import Agent, Conversation, Membership, Organisation, User
+from ..models.base import utcnow
+from ..pagination import count
+from .lookup import find_by_ref
 
 
 def membership_ids(actor: User) -> set[int]:
@@ -35,6 +40,14 @@ def active_organisation_id(actor: User) -> int | None:
     return organisation.id if organisation else None
 
 
+def mark_active(actor: User, *organisations: Organisation | None) -> None:
+    """Set is_active, the wire's `active` key, which depends on who asks: is it the actor's active one?"""
+    active_id = active_organisation_id(actor)
+    for organisation in organisations:
+        if organisation is not None:
+            organisation.is_active = organisation.id == active_id
+
+
 def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:200] or "organisation"
 
@@ -59,11 +72,132 @@ def add_member(organisation: Organisation, user: User) -> None:
 
 def create_organisation(actor: User, *, name: str, description: str | None = None) -> Organisation:
     """A new organisation owned by the actor, who joins it; it becomes active if they had none."""
+    had_none = active_organisation(actor) is None
     organisation = Organisation(name=name, description=description, slug=unique_slug(name), owner=actor)
     db.session.add(organisation)
     db.session.flush()
     add_member(organisation, actor)
-    if active_organisation(actor) is None or actor.active_organisation_id is None:
+    if had_none:
         actor.active_organisation_id = organisation.id
     db.session.flush()
     return organisation
+
+
+def get_organisation_for(actor: User, ref, *, owner_only: bool = False) -> Organisation:
+    """The organisation `ref` names, if the actor is a member (or, with owner_only=True, its owner).
+
+    Raises NotFound for an unknown organisation, Forbidden for one the actor may not see or change.
+    """
+    organisation = find_by_ref(Organisation, ref)
+    if organisation is None:
+        raise NotFound("Organisation not found", f"No organisation {ref}.")
+    if owner_only and organisation.owner_id != actor.id:
+        raise Forbidden("Access denied", "Only the owner of this organisation may do that.")
+    if not is_member(actor, organisation.id):
+        raise Forbidden("Access denied", "You are not a member of this organisation.")
+    return organisation
+
+
+def list_organisations(actor: User) -> list[Organisation]:
+    """The actor's organisations, oldest membership first, loaded with what the wire shows."""
+    stmt = (
+        select(Organisation)
+        .join(Membership, Membership.organisation_id == Organisation.id)
+        .where(Membership.user_id == actor.id)
+        .order_by(Membership.created, Organisation.id)
+        .options(
+            selectinload(Organisation.owner),
+            selectinload(Organisation.memberships).selectinload(Membership.user),
+            selectinload(Organisation.children),
+        )
+    )
+    return list(db.session.scalars(stmt))
+
+
+def update_organisation(organisation: Organisation, changes: dict) -> Organisation:
+    """Apply name, description and slug changes; a renamed organisation keeps its slug.
+
+    Raises Conflict when an explicit slug belongs to another organisation.
+    """
+    slug = changes.get("slug")
+    if slug is not None and slug != organisation.slug:
+        if db.session.scalar(select(Organisation.id).where(Organisation.slug == slug)) is not None:
+            raise Conflict("Slug taken", f"Another organisation has the slug {slug!r}.")
+    for name, value in changes.items():
+        setattr(organisation, name, value)
+    organisation.updated = utcnow()
+    db.session.flush()
+    return organisation
+
+
+def delete_organisation(organisation: Organisation) -> None:
+    """Delete an organisation that holds no data; members and their active choice go with it.
+
+    Raises Conflict while conversations (archived ones too) or agents still belong to it.
+    """
+    conversations = count(select(Conversation).where(Conversation.organisation_id == organisation.id))
+    agents = count(select(Agent).where(Agent.organisation_id == organisation.id))
+    if conversations or agents:
+        raise Conflict(
+            "Organisation not empty",
+            f"{organisation.name} still holds {conversations} conversation(s) and {agents} agent(s); "
+            "delete them first.",
+        )
+    db.session.delete(organisation)
+    db.session.flush()
+
+
+def set_active_organisation(actor: User, organisation: Organisation) -> Organisation:
+    """Make an organisation the actor belongs to (get_organisation_for checks that) their active one."""
+    actor.active_organisation_id = organisation.id
+    db.session.flush()
+    return organisation
+
+
+def _user_named(username: str) -> User:
+    user = db.session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound("User not found", f"No user {username!r}.")
+    return user
+
+
+def join_organisation(organisation: Organisation, username: str) -> User:
+    """Add the named user (the owner's decision, checked by the caller); it becomes their active one if they had none.
+
+    Raises NotFound for an unknown user.
+    """
+    user = _user_named(username)
+    had_none = active_organisation(user) is None
+    add_member(organisation, user)
+    if had_none:
+        user.active_organisation_id = organisation.id
+    db.session.flush()
+    return user
+
+
+def leave_organisation(actor: User, organisation: Organisation, username: str | None = None) -> User:
+    """Take the actor, or as its owner the named member, out of the organisation; returns who left.
+
+    If it was the leaver's active organisation, their oldest remaining membership becomes active.
+    Raises NotFound for an unknown user, Forbidden when a non-owner names someone else, BadRequest
+    when the user is not a member or it is their last organisation, Conflict when the owner would leave.
+    """
+    removes_another = username not in (None, actor.username)
+    if removes_another and organisation.owner_id != actor.id:
+        raise Forbidden("Access denied", "Only the owner of this organisation may remove its members.")
+    leaver = _user_named(username) if removes_another else actor
+    membership = db.session.get(Membership, (organisation.id, leaver.id))
+    if membership is None:
+        raise BadRequest("Not a member", f"{leaver.username} is not a member of {organisation.name}.")
+    if organisation.owner_id == leaver.id:
+        raise Conflict("Owner cannot leave", "The owner stays a member; delete the organisation instead.")
+    if len(membership_ids(leaver)) == 1:
+        raise BadRequest("Last organisation", f"{organisation.name} is {leaver.username}'s last organisation.")
+    was_active = active_organisation_id(leaver) == organisation.id
+    db.session.delete(membership)
+    db.session.flush()
+    if was_active:
+        # active_organisation no longer finds this membership, so it falls back to the oldest remaining one.
+        leaver.active_organisation_id = active_organisation_id(leaver)
+    db.session.flush()
+    return leaver

@@ -1,0 +1,84 @@
+from flask import current_app, g, url_for
+from flask.views import MethodView
+
+from ..extensions import db
+from ..pagination import window
+from ..schemas.agents import (
+    AgentListArgsSchema,
+    AgentPageSchema,
+    AgentPatchSchema,
+    AgentSchema,
+    AgentStatsSchema,
+    AgentWriteSchema,
+    ToolCatalogueSchema,
+)
+from ..schemas.base import MessageResponseSchema
+from ..services import agents as service
+from . import protected
+
+bp = protected("agents", __name__)
+
+
+@bp.route("/agents")
+class Agents(MethodView):
+    @bp.arguments(AgentListArgsSchema, location="query")
+    @bp.response(200, AgentPageSchema)
+    def get(self, args):
+        """List the agents you may use in the active organisation, newest first."""
+        page = window(args, default_limit=50, max_limit=current_app.config["MAX_PAGE_SIZE"])
+        return service.list_agents(g.current_user, page, search=args["search"])
+
+    @bp.arguments(AgentWriteSchema)
+    @bp.response(201, AgentSchema)
+    def post(self, data):
+        """Create an agent, owned by you, in the active organisation."""
+        agent = service.create_agent(g.current_user, data)
+        db.session.commit()
+        return agent, {"Location": url_for(".AgentByRef", ref=agent.uuid)}
+
+
+@bp.route("/agents/stats")
+class Stats(MethodView):
+    @bp.response(200, AgentStatsSchema)
+    def get(self):
+        """Count the agents you may use, active and inactive."""
+        return service.agent_stats(g.current_user)
+
+
+@bp.route("/agents/tools")
+class Tools(MethodView):
+    @bp.response(200, ToolCatalogueSchema)
+    def get(self):
+        """List the tools agents may call: none, as this server runs no tools."""
+        return {"results": {}}
+
+
+@bp.route("/agents/<ref>")
+class AgentByRef(MethodView):
+    @bp.response(200, AgentSchema)
+    def get(self, ref):
+        """Show an agent you may use."""
+        return service.get_agent_for(g.current_user, ref)
+
+    @bp.arguments(AgentWriteSchema)
+    @bp.response(200, AgentSchema)
+    def put(self, data, ref):
+        """Replace your agent's writable fields; absent ones go back to their defaults."""
+        agent = service.update_agent(service.get_agent_for(g.current_user, ref, write=True), data)
+        db.session.commit()
+        return agent
+
+    @bp.arguments(AgentPatchSchema)
+    @bp.response(200, AgentSchema)
+    def patch(self, data, ref):
+        """Change only the fields sent of your agent."""
+        agent = service.update_agent(service.get_agent_for(g.current_user, ref, write=True), data)
+        db.session.commit()
+        return agent
+
+    @bp.response(200, MessageResponseSchema)
+    def delete(self, ref):
+        """Delete your agent; its conversations stay, without an agent."""
+        service.delete_agent(service.get_agent_for(g.current_user, ref, write=True))
+        db.session.commit()
+        return {"message": "Agent deleted successfully"}

@@ -1,0 +1,153 @@
+"""The agent on the wire: the real app's key set, which the Vue agent editor reads and writes."""
+
+from marshmallow import ValidationError, fields, validate
+
+from ..providers import PROVIDER_NAMES
+from .base import CamelCaseSchema, InputSchema, JsonObject, Timestamp, not_blank
+from .pagination import PaginationArgsSchema, page_schema
+
+CONFIGURATION_MAX_BYTES = 64 * 1024
+INTEGER_MAX = 2**31 - 1  # the integer columns are 32-bit on PostgreSQL
+# An empty provider means the server's configured default.
+PROVIDERS = ("", *PROVIDER_NAMES)
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false only: "yes" or 1 in a JSON body is a wrong type."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class StrictNumber(fields.Float):
+    """A JSON number: numeric strings and booleans are wrong types."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _holds_api_key(value) -> bool:
+    if isinstance(value, dict):
+        return any(
+            str(key).lower().replace("_", "").replace("-", "") == "apikey" or _holds_api_key(item)
+            for key, item in value.items()
+        )
+    if isinstance(value, list):
+        return any(_holds_api_key(item) for item in value)
+    return False
+
+
+def without_api_key(configuration: dict) -> None:
+    # Agents are readable by every user who may use them; keys live in the server configuration.
+    if _holds_api_key(configuration):
+        raise ValidationError("Must not contain an API key: set OPENREGISTER_LLM_API_KEY on the server instead.")
+
+
+def optional_integer(minimum: int) -> fields.Integer:
+    return fields.Integer(
+        strict=True, allow_none=True, load_default=None, validate=validate.Range(min=minimum, max=INTEGER_MAX)
+    )
+
+
+def optional_string(max_length: int) -> fields.String:
+    return fields.String(allow_none=True, load_default=None, validate=validate.Length(max=max_length))
+
+
+def string_list(max_length: int = 255) -> fields.List:
+    return fields.List(fields.String(validate=validate.Length(min=1, max=max_length)), load_default=list)
+
+
+class AgentSchema(CamelCaseSchema):
+    id = fields.Integer(required=True)
+    uuid = fields.String(required=True)
+    name = fields.String(required=True)
+    description = fields.String(allow_none=True, required=True)
+    type = fields.String(required=True)
+    provider = fields.String(allow_none=True, required=True)
+    model = fields.String(allow_none=True, required=True)
+    prompt = fields.String(allow_none=True, required=True)
+    temperature = fields.Float(allow_none=True, required=True)
+    max_tokens = fields.Integer(allow_none=True, required=True)
+    configuration = fields.Dict(allow_none=True, required=True)
+    organisation = fields.Integer(attribute="organisation_id", allow_none=True, required=True)
+    owner = fields.Function(lambda agent: agent.owner.username if agent.owner else None, required=True)
+    active = fields.Boolean(required=True)
+    enable_rag = fields.Boolean(required=True)
+    rag_search_mode = fields.String(allow_none=True, required=True)
+    rag_num_sources = fields.Integer(allow_none=True, required=True)
+    rag_include_files = fields.Boolean(required=True)
+    rag_include_objects = fields.Boolean(required=True)
+    request_quota = fields.Integer(allow_none=True, required=True)
+    token_quota = fields.Integer(allow_none=True, required=True)
+    views = fields.List(fields.String(), required=True)
+    search_files = fields.Boolean(required=True)
+    search_objects = fields.Boolean(required=True)
+    is_private = fields.Boolean(required=True)
+    invited_users = fields.List(fields.String(), required=True)
+    groups = fields.List(fields.String(), required=True)
+    tools = fields.List(fields.String(), required=True)
+    run_as_user = fields.String(data_key="user", allow_none=True, required=True)
+    created = Timestamp(required=True)
+    updated = Timestamp(required=True)
+    managed_by_configuration = fields.Constant(None, metadata={"description": "Always null on this server"})
+
+
+AgentPageSchema = page_schema("AgentPageSchema", AgentSchema)
+
+
+class AgentListArgsSchema(PaginationArgsSchema):
+    search = fields.String(data_key="_search", load_default=None)
+
+
+class AgentWriteSchema(InputSchema):
+    """The writable fields; an absent one gets its default, which is what create and PUT want."""
+
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=255), not_blank])
+    description = fields.String(allow_none=True, load_default=None)
+    type = fields.String(load_default="chat", validate=validate.Length(min=1, max=64))
+    provider = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(PROVIDERS))
+    model = optional_string(255)
+    prompt = fields.String(allow_none=True, load_default=None)
+    temperature = StrictNumber(allow_none=True, load_default=None, validate=validate.Range(min=0, max=2))
+    max_tokens = optional_integer(1)
+    configuration = JsonObject(
+        max_bytes=CONFIGURATION_MAX_BYTES, keys=fields.String(), allow_none=True, load_default=None,
+        validate=without_api_key,
+    )
+    active = StrictBoolean(load_default=True)
+    enable_rag = StrictBoolean(load_default=False)
+    rag_search_mode = optional_string(64)
+    rag_num_sources = optional_integer(0)
+    rag_include_files = StrictBoolean(load_default=False)
+    rag_include_objects = StrictBoolean(load_default=False)
+    request_quota = optional_integer(0)
+    token_quota = optional_integer(0)
+    views = string_list()
+    search_files = StrictBoolean(load_default=True)
+    search_objects = StrictBoolean(load_default=True)
+    is_private = StrictBoolean(load_default=True)
+    invited_users = string_list(64)
+    groups = string_list()
+    tools = string_list()
+    run_as_user = fields.String(data_key="user", allow_none=True, load_default=None, validate=validate.Length(max=64))
+
+
+class AgentPatchSchema(AgentWriteSchema):
+    """The same fields, each optional, and absent ones left alone."""
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=True, **kwargs)
+
+
+class AgentStatsSchema(CamelCaseSchema):
+    total = fields.Integer(required=True)
+    active = fields.Integer(required=True)
+    inactive = fields.Integer(required=True)
+
+
+class ToolCatalogueSchema(CamelCaseSchema):
+    results = fields.Dict(required=True, metadata={"description": "Tools by name; empty: this server runs no tools"})
