@@ -42,10 +42,10 @@ def require_json_body() -> None:
 
 def register_blueprints(app, api) -> None:
     from ..config import API_PREFIX
-    from . import auth, capabilities, conversations, service
+    from . import agents, auth, capabilities, chat, conversations, feedback, organisations, service
 
     app.before_request(require_json_body)
-    for module in (auth, conversations):
+    for module in (auth, conversations, chat, feedback, agents, organisations):
         api.register_blueprint(module.bp, url_prefix=API_PREFIX)
     api.register_blueprint(service.bp)
     api.register_blueprint(capabilities.bp)

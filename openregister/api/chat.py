@@ -1,0 +1,66 @@
+from flask import current_app, g
+from flask.views import MethodView
+
+from ..extensions import db
+from ..pagination import window
+from ..providers import LlmSettings
+from ..schemas.chat import (
+    ChatClearedSchema,
+    ChatHistoryArgsSchema,
+    ChatHistorySchema,
+    ChatRequestSchema,
+    ChatResponseSchema,
+    ChatStatsSchema,
+)
+from ..services import chat as service
+from . import protected
+
+bp = protected("chat", __name__)
+
+HISTORY_LIMIT = 100
+
+
+@bp.route("/chat/message", endpoint="ChatMessage")
+@bp.route("/chat/send")
+class ChatSend(MethodView):
+    @bp.arguments(ChatRequestSchema)
+    @bp.response(200, ChatResponseSchema)
+    def post(self, data):
+        """Send a message to the conversation's agent and get its answer."""
+        exchange = service.send_message(
+            g.current_user,
+            message=data.get("message"),
+            conversation_ref=data.get("conversation"),
+            agent_ref=data.get("agent_uuid"),
+            settings=LlmSettings.from_config(current_app.config),
+            commit=db.session.commit,
+        )
+        db.session.commit()
+        return exchange
+
+
+@bp.route("/chat/history")
+class ChatHistory(MethodView):
+    @bp.arguments(ChatHistoryArgsSchema, location="query")
+    @bp.response(200, ChatHistorySchema)
+    def get(self, args):
+        """List a conversation's messages, oldest first."""
+        max_limit = min(HISTORY_LIMIT, current_app.config["MAX_PAGE_SIZE"])
+        page = window(args, default_limit=HISTORY_LIMIT, max_limit=max_limit)
+        return service.conversation_history(g.current_user, args.get("conversation_id"), page)
+
+    @bp.arguments(ChatHistoryArgsSchema, location="query")
+    @bp.response(200, ChatClearedSchema)
+    def delete(self, args):
+        """Clear a conversation: archive it."""
+        conversation = service.clear_history(g.current_user, args.get("conversation_id"))
+        db.session.commit()
+        return {"message": "Conversation cleared successfully", "conversation_id": conversation.id}
+
+
+@bp.route("/chat/stats")
+class ChatStats(MethodView):
+    @bp.response(200, ChatStatsSchema)
+    def get(self):
+        """Count agents, conversations and messages in your active organisation."""
+        return service.chat_stats(g.current_user)

@@ -1,0 +1,31 @@
+from flask import g
+from flask.views import MethodView
+
+from ..extensions import db
+from ..schemas.base import MessageResponseSchema
+from ..schemas.feedback import FeedbackCreateSchema, FeedbackSchema
+from ..services import feedback as service
+from . import protected
+
+bp = protected("feedback", __name__)
+
+
+@bp.route("/conversations/<ref>/messages/<message_ref>/feedback")
+class MessageFeedback(MethodView):
+    @bp.arguments(FeedbackCreateSchema)
+    @bp.response(200, FeedbackSchema)
+    def post(self, data, ref, message_ref):
+        """Rate an assistant message, or change your rating."""
+        message = service.find_message_for(g.current_user, ref, message_ref)
+        feedback = service.give_feedback(
+            g.current_user, message, feedback_type=data["feedback_type"], comment=data.get("comment", service.UNCHANGED)
+        )
+        db.session.commit()
+        return feedback
+
+    @bp.response(200, MessageResponseSchema)
+    def delete(self, ref, message_ref):
+        """Remove your rating of a message."""
+        service.remove_feedback(g.current_user, service.find_message_for(g.current_user, ref, message_ref))
+        db.session.commit()
+        return {"message": "Feedback removed"}

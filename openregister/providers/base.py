@@ -1,0 +1,54 @@
+"""What every provider takes and gives, and the settings the server configures for them."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypedDict
+
+
+class ChatMessage(TypedDict):
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    content: str
+    sources: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LlmSettings:
+    """The server's OPENREGISTER_LLM_* settings; the view reads them from the app config and passes them in."""
+
+    provider: str = "offline"
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    model: str | None = None
+    timeout: float = 60.0
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> "LlmSettings":
+        return cls(
+            provider=config["LLM_PROVIDER"] or "offline",
+            base_url=config["LLM_BASE_URL"] or None,
+            api_key=config["LLM_API_KEY"] or None,
+            model=config["LLM_MODEL"] or None,
+            timeout=float(config["LLM_TIMEOUT"]),
+        )
+
+
+class Provider(Protocol):
+    def reply(
+        self,
+        system_prompt: str,
+        messages: list[ChatMessage],
+        *,
+        model: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ) -> Reply:
+        """The assistant's answer to `messages` (chronological, the last one the user's question).
+
+        Raises ProviderError (bad answer), ProviderUnavailable (not configured, unreachable) or ProviderTimeout.
+        """
+        ...

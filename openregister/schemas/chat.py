@@ -1,0 +1,68 @@
+from marshmallow import fields, validate
+
+from .base import CamelCaseSchema, InputSchema
+from .conversations import MessageSchema
+from .pagination import PaginationArgsSchema
+
+MAX_MESSAGE_LENGTH = 32_000
+SourceCount = validate.Range(min=0, max=50)
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false only: a JSON body has real booleans, so "yes" or 1 is a wrong type."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class ChatRequestSchema(InputSchema):
+    # Blank or absent fields are the service's to refuse, with the titles the contract gives them.
+    message = fields.String(allow_none=True, validate=validate.Length(max=MAX_MESSAGE_LENGTH))
+    conversation = fields.String(allow_none=True, metadata={"description": "uuid or id of an existing conversation"})
+    agent_uuid = fields.String(allow_none=True, metadata={"description": "Start a new conversation with this agent"})
+    # Retrieval and tool settings of the real app: validated, not used by this server.
+    views = fields.List(fields.String())
+    tools = fields.List(fields.String())
+    include_objects = StrictBoolean()
+    include_files = StrictBoolean()
+    num_sources_files = fields.Integer(strict=True, validate=SourceCount)
+    num_sources_objects = fields.Integer(strict=True, validate=SourceCount)
+
+
+class TimingsSchema(CamelCaseSchema):
+    history = fields.Float(required=True, metadata={"description": "Seconds spent loading the history"})
+    llm = fields.Float(required=True, metadata={"description": "Seconds the provider took"})
+    total = fields.Float(required=True)
+
+
+class ChatResponseSchema(CamelCaseSchema):
+    message = fields.Nested(MessageSchema, attribute="assistant_message", required=True)
+    user_message = fields.Nested(MessageSchema, required=True)
+    sources = fields.List(fields.Dict(), attribute="assistant_message.sources", required=True)
+    title = fields.String(attribute="conversation.title", required=True)
+    conversation = fields.String(attribute="conversation.uuid", required=True)
+    timings = fields.Nested(TimingsSchema, required=True)
+
+
+class ChatHistoryArgsSchema(PaginationArgsSchema):
+    conversation_id = fields.String(metadata={"description": "id or uuid of the conversation"})
+
+
+class ChatHistorySchema(CamelCaseSchema):
+    messages = fields.List(fields.Nested(MessageSchema), required=True)
+    total = fields.Integer(required=True)
+    conversation_id = fields.Integer(required=True)
+
+
+class ChatClearedSchema(CamelCaseSchema):
+    message = fields.String(required=True)
+    conversation_id = fields.Integer(required=True)
+
+
+class ChatStatsSchema(CamelCaseSchema):
+    # snake_case on the wire: the real app's settings page reads these names.
+    total_agents = fields.Integer(data_key="total_agents", required=True)
+    total_conversations = fields.Integer(data_key="total_conversations", required=True)
+    total_messages = fields.Integer(data_key="total_messages", required=True)

@@ -1,0 +1,169 @@
+import socket
+
+import pytest
+
+from openregister.errors import ProviderError, ProviderTimeout, ProviderUnavailable
+from openregister.providers import LlmSettings, provider_for
+from openregister.providers.offline import OfflineProvider
+from openregister.providers.openai_compatible import OLLAMA_BASE_URL, OpenAICompatibleProvider
+
+from .llm_server import LlmServer
+
+SECRET = "sk-test-secret"
+QUESTION = [{"role": "user", "content": "What is OpenRegister?"}]
+
+
+@pytest.fixture
+def llm_server():
+    with LlmServer() as server:
+        yield server
+
+
+def openai_settings(base_url, **overrides):
+    values = {"provider": "openai", "base_url": base_url, "api_key": None, "model": "test-model", "timeout": 5.0}
+    values.update(overrides)
+    return LlmSettings(**values)
+
+
+def closed_port_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+def test_settings_come_from_the_app_config_keys():
+    config = {"LLM_PROVIDER": "openai", "LLM_BASE_URL": "http://llm/v1", "LLM_API_KEY": SECRET,
+              "LLM_MODEL": "m", "LLM_TIMEOUT": "2.5"}
+    settings = LlmSettings.from_config(config)
+    assert settings == LlmSettings(provider="openai", base_url="http://llm/v1", api_key=SECRET, model="m", timeout=2.5)
+    assert SECRET not in repr(settings)
+
+
+def test_offline_provider_restates_the_last_question_and_says_what_it_is():
+    messages = [{"role": "user", "content": "First?"}, {"role": "assistant", "content": "A."},
+                {"role": "user", "content": "Second?"}]
+    reply = OfflineProvider().reply("prompt", messages, model=None, temperature=None, max_tokens=None)
+    assert reply.content.startswith('You asked: "Second?"')
+    assert "offline provider" in reply.content
+    assert reply.sources == []
+
+
+def test_offline_provider_is_deterministic():
+    first = OfflineProvider().reply("prompt", QUESTION)
+    second = OfflineProvider().reply("other prompt", QUESTION, model="x", temperature=1.0, max_tokens=5)
+    assert first == second
+
+
+@pytest.mark.parametrize("name", [None, "", "  "])
+def test_no_provider_name_means_the_configured_default(name, llm_server):
+    assert isinstance(provider_for(name, LlmSettings()), OfflineProvider)
+    assert isinstance(provider_for(name, openai_settings(llm_server.url())), OpenAICompatibleProvider)
+
+
+@pytest.mark.parametrize("name", ["openai", "OpenAI", " ollama "])
+def test_openai_names_pick_the_openai_compatible_provider(name):
+    assert isinstance(provider_for(name, LlmSettings()), OpenAICompatibleProvider)
+
+
+def test_unknown_provider_is_unavailable():
+    with pytest.raises(ProviderUnavailable) as raised:
+        provider_for("fireworks", LlmSettings())
+    assert raised.value.status == 503
+    assert "fireworks" in raised.value.message
+
+
+def test_ollama_defaults_to_the_local_ollama_endpoint():
+    assert provider_for("ollama", LlmSettings()).base_url == OLLAMA_BASE_URL
+
+
+def test_ollama_uses_a_configured_base_url(llm_server):
+    reply = provider_for("ollama", openai_settings(llm_server.url())).reply("Be brief.", QUESTION)
+    assert reply.content == "Echo: What is OpenRegister?"
+    assert llm_server.requests[0]["path"] == "/ok/v1/chat/completions"
+
+
+def test_openai_provider_posts_a_chat_completion_request(llm_server):
+    provider = provider_for("openai", openai_settings(llm_server.url()))
+    reply = provider.reply("Be brief.", QUESTION, model="agent-model", temperature=0.2, max_tokens=64)
+    assert reply.content == "Echo: What is OpenRegister?"
+    assert reply.sources == []
+    [request] = llm_server.requests
+    assert request["path"] == "/ok/v1/chat/completions"
+    assert request["body"] == {
+        "model": "agent-model",
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is OpenRegister?"}],
+        "temperature": 0.2,
+        "max_tokens": 64,
+    }
+
+
+def test_openai_provider_leaves_out_unset_temperature_and_max_tokens(llm_server):
+    provider_for("openai", openai_settings(llm_server.url())).reply("Be brief.", QUESTION)
+    assert set(llm_server.requests[0]["body"]) == {"model", "messages"}
+
+
+def test_configured_model_serves_an_agent_without_one(llm_server):
+    provider_for("openai", openai_settings(llm_server.url(), model="server-model")).reply("p", QUESTION, model=None)
+    assert llm_server.requests[0]["body"]["model"] == "server-model"
+
+
+def test_api_key_is_sent_as_bearer_token(llm_server):
+    provider_for("openai", openai_settings(llm_server.url(), api_key=SECRET)).reply("p", QUESTION)
+    assert llm_server.requests[0]["headers"]["Authorization"] == f"Bearer {SECRET}"
+
+
+def test_no_api_key_sends_no_authorization(llm_server):
+    provider_for("openai", openai_settings(llm_server.url())).reply("p", QUESTION)
+    assert "Authorization" not in llm_server.requests[0]["headers"]
+
+
+def test_agent_base_url_overrides_the_configured_one_without_the_api_key(llm_server):
+    settings = openai_settings(closed_port_url(), api_key=SECRET)
+    provider_for("openai", settings, base_url=llm_server.url()).reply("p", QUESTION)
+    [request] = llm_server.requests
+    assert request["path"] == "/ok/v1/chat/completions"
+    assert "Authorization" not in request["headers"]
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 429, 500, 503])
+def test_error_status_is_a_provider_error(status, llm_server):
+    provider = provider_for("openai", openai_settings(llm_server.url(f"status/{status}"), api_key=SECRET))
+    with pytest.raises(ProviderError) as raised:
+        provider.reply("p", QUESTION)
+    assert raised.value.status == 502
+    assert str(status) in raised.value.message
+    assert SECRET not in raised.value.message
+
+
+@pytest.mark.parametrize("behaviour", ["malformed", "not-json"])
+def test_malformed_answer_is_a_provider_error(behaviour, llm_server):
+    with pytest.raises(ProviderError) as raised:
+        provider_for("openai", openai_settings(llm_server.url(behaviour))).reply("p", QUESTION)
+    assert raised.value.status == 502
+
+
+def test_slow_answer_is_a_timeout(llm_server):
+    provider = provider_for("openai", openai_settings(llm_server.url("slow"), timeout=0.2))
+    with pytest.raises(ProviderTimeout) as raised:
+        provider.reply("p", QUESTION)
+    assert raised.value.status == 504
+
+
+def test_refused_connection_is_unavailable():
+    with pytest.raises(ProviderUnavailable) as raised:
+        provider_for("openai", openai_settings(closed_port_url(), api_key=SECRET)).reply("p", QUESTION)
+    assert raised.value.status == 503
+    assert SECRET not in raised.value.message
+
+
+def test_missing_base_url_is_unavailable():
+    with pytest.raises(ProviderUnavailable) as raised:
+        provider_for("openai", openai_settings(None)).reply("p", QUESTION)
+    assert "OPENREGISTER_LLM_BASE_URL" in raised.value.message
+
+
+def test_missing_model_is_unavailable(llm_server):
+    with pytest.raises(ProviderUnavailable):
+        provider_for("openai", openai_settings(llm_server.url(), model=None)).reply("p", QUESTION)
+    assert llm_server.requests == []
