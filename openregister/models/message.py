@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
@@ -7,6 +7,9 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from ..extensions import db
 from .base import JsonType, TimestampMixin, new_uuid, utcnow
 from .conversation import Conversation
+
+if TYPE_CHECKING:
+    from .user import User
 
 ROLES = ("user", "assistant", "system")
 
@@ -51,3 +54,4 @@ class Feedback(TimestampMixin, db.Model):
     issue_tag: Mapped[str | None] = mapped_column(String(32))
 
     message: Mapped[Message] = relationship()
+    user: Mapped["User"] = relationship()
