@@ -13,7 +13,7 @@ threads = int(os.environ.get("OPENREGISTER_THREADS", 4))
 timeout = int(os.environ.get("OPENREGISTER_WORKER_TIMEOUT", 120))
 graceful_timeout = 30
 keepalive = 5
-accesslog = os.environ.get("OPENREGISTER_ACCESS_LOG", "-")
+accesslog = os.environ.get("OPENREGISTER_ACCESS_LOG", "-") or None  # empty: no access log
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s" request_id=%({x-request-id}o)s'
 forwarded_allow_ips = os.environ.get("OPENREGISTER_FORWARDED_ALLOW_IPS", "127.0.0.1")

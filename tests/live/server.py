@@ -1,0 +1,104 @@
+"""A real server process (gunicorn, as in production) on loopback, for tests that need one."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import jwt
+from sqlalchemy import create_engine, text
+
+from openregister.extensions import db
+
+PROJECT = Path(__file__).resolve().parents[2]
+API = "/index.php/apps/openregister/api"
+SECRET = "live-server-secret-" + "s" * 64
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LiveServer:
+    """gunicorn with its own instance folder and database; SQLite unless TEST_DATABASE_URL is set."""
+
+    def __init__(self, tmp_path: Path, *, workers: int = 4, threads: int = 4):
+        self.instance = tmp_path / "instance"
+        self.instance.mkdir()
+        self.database_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{self.instance / 'live.sqlite'}"
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}{API}"
+        self.env = {
+            **os.environ,
+            "OPENREGISTER_INSTANCE_PATH": str(self.instance),
+            "OPENREGISTER_DATABASE_URL": self.database_url,
+            "OPENREGISTER_JWT_SECRET": SECRET,
+            "OPENREGISTER_BIND": f"127.0.0.1:{self.port}",
+            "OPENREGISTER_WORKERS": str(workers),
+            "OPENREGISTER_THREADS": str(threads),
+            "OPENREGISTER_ACCESS_LOG": "",
+            "OPENREGISTER_LOG_LEVEL": "WARNING",
+        }
+        self.process = None
+        self.log = open(tmp_path / "server.log", "ab")
+
+    def flask(self, *args) -> str:
+        result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=PROJECT, env=self.env,
+                                capture_output=True, text=True, timeout=120, check=True)
+        return result.stdout.strip()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=PROJECT, env=self.env, stdout=self.log, stderr=self.log, start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError("the server exited at start-up; see server.log")
+            time.sleep(0.2)
+        raise RuntimeError("the server did not answer within 60 seconds")
+
+    def kill(self) -> None:
+        """SIGKILL the master and every worker at once: no shutdown code runs."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+    def token(self, username: str) -> str:
+        now = datetime.now(UTC)
+        return jwt.encode({"sub": username, "iat": now, "exp": now + timedelta(hours=1), "type": "access"},
+                          SECRET, algorithm="HS256")
+
+    def headers(self, username: str) -> dict:
+        return {"Authorization": f"Bearer {self.token(username)}"}
+
+    def engine(self):
+        return create_engine(self.database_url)
+
+    def drop_schema(self) -> None:
+        engine = self.engine()
+        db.metadata.drop_all(engine)
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        engine.dispose()
