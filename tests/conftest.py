@@ -1,9 +1,10 @@
 import base64
 import os
+import uuid
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import create_engine, event, func, select
 
 from openregister import create_app
 from openregister.auth import issue_token
@@ -14,20 +15,69 @@ from . import factories
 API = "/index.php/apps/openregister/api"
 
 
-@pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("OPENREGISTER_INSTANCE_PATH", str(tmp_path))
-    app = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("TEST_DATABASE_URL", "sqlite://"),
-        "JWT_SECRET": "test-secret-" + "x" * 64,
-    })
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def shared_app(tmp_path_factory):
+    """One app and one schema for the whole run; building them per test would cost most of the run."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OPENREGISTER_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
+        app = create_app({
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or "sqlite://",
+            "JWT_SECRET": "test-secret-" + "x" * 64,
+        })
     with app.app_context():
+        db.drop_all()
         db.create_all()
-        yield app
-        db.session.remove()
+    yield app
+    with app.app_context():
         db.drop_all()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(shared_app):
+    """The app in a fresh app context, its configuration restored and every table emptied afterwards."""
+    config = dict(shared_app.config)
+    with shared_app.app_context():
+        yield shared_app
+        db.session.remove()
+        empty_all_tables()
+    shared_app.config.clear()
+    shared_app.config.update(config)
+
+
+def empty_all_tables() -> None:
+    tables = db.metadata.sorted_tables
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(table.name for table in tables)
+            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            for table in reversed(tables):
+                connection.execute(table.delete())
+
+
+@contextmanager
+def separate_database(tmp_path):
+    """A database URL of its own, empty, for tests that migrate or run a server: a SQLite file, or a
+    PostgreSQL schema in the test database (the shared schema of the other tests stays untouched)."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path / 'separate.sqlite'}"
+        return
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(TEST_DATABASE_URL)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        separator = "&" if "?" in TEST_DATABASE_URL else "?"
+        yield f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        engine.dispose()
 
 
 @pytest.fixture

@@ -1,7 +1,5 @@
 """The migrations build exactly the models' schema, and go down and up again."""
 
-import os
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -11,21 +9,18 @@ from sqlalchemy import inspect, text
 from openregister import create_app
 from openregister.extensions import db
 
-from .conftest import API
+from .conftest import API, separate_database
 
 
 @pytest.fixture
 def migrated_app(tmp_path, monkeypatch):
     monkeypatch.setenv("OPENREGISTER_INSTANCE_PATH", str(tmp_path))
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'migrations.sqlite'}"
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "JWT_SECRET": "x" * 64})
-    with app.app_context():
-        yield app
-        db.session.remove()
-        downgrade(revision="base")
-        with db.engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.engine.dispose()
+    with separate_database(tmp_path) as url:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "JWT_SECRET": "x" * 64})
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
 
 
 def schema_differences():

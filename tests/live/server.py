@@ -11,9 +11,7 @@ from pathlib import Path
 
 import httpx
 import jwt
-from sqlalchemy import create_engine, text
-
-from openregister.extensions import db
+from sqlalchemy import create_engine
 
 PROJECT = Path(__file__).resolve().parents[2]
 API = "/index.php/apps/openregister/api"
@@ -27,12 +25,12 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """gunicorn with its own instance folder and database; SQLite unless TEST_DATABASE_URL is set."""
+    """gunicorn with its own instance folder, on the given database."""
 
-    def __init__(self, tmp_path: Path, *, workers: int = 4, threads: int = 4):
+    def __init__(self, tmp_path: Path, database_url: str, *, workers: int = 4, threads: int = 4):
         self.instance = tmp_path / "instance"
         self.instance.mkdir()
-        self.database_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{self.instance / 'live.sqlite'}"
+        self.database_url = database_url
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}{API}"
         self.env = {
@@ -95,10 +93,3 @@ class LiveServer:
 
     def engine(self):
         return create_engine(self.database_url)
-
-    def drop_schema(self) -> None:
-        engine = self.engine()
-        db.metadata.drop_all(engine)
-        with engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        engine.dispose()
