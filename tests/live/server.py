@@ -27,7 +27,7 @@ def free_port() -> int:
 class LiveServer:
     """gunicorn with its own instance folder, on the given database."""
 
-    def __init__(self, tmp_path: Path, database_url: str, *, workers: int = 4, threads: int = 4):
+    def __init__(self, tmp_path: Path, database_url: str, *, workers: int = 4, threads: int = 4, env=None):
         self.instance = tmp_path / "instance"
         self.instance.mkdir()
         self.database_url = database_url
@@ -43,6 +43,7 @@ class LiveServer:
             "OPENREGISTER_THREADS": str(threads),
             "OPENREGISTER_ACCESS_LOG": "",
             "OPENREGISTER_LOG_LEVEL": "WARNING",
+            **(env or {}),
         }
         self.process = None
         self.log = open(tmp_path / "server.log", "ab")
