@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 API_PREFIX = "/index.php/apps/openregister/api"
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -29,6 +30,8 @@ class DefaultConfig:
     LLM_API_KEY = None
     LLM_MODEL = None
     LLM_TIMEOUT = 60
+    # Comma-separated base URLs that an agent's configuration.baseUrl may name.
+    LLM_ALLOWED_BASE_URLS = ""
     SQLITE_BUSY_TIMEOUT_MS = 15000
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW = 15 * 60
@@ -41,12 +44,25 @@ class DefaultConfig:
     # Comma-separated origins of browser UIs served elsewhere, e.g. "https://ui.example.org".
     CORS_ORIGINS = ""
     LOG_LEVEL = "INFO"
+    # IANA time zone of the dates in NISIRA's default conversation titles, e.g. "America/Lima".
+    TIMEZONE = "UTC"
 
     # Flask and extensions
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     API_TITLE = "OpenRegister conversations API"
     API_VERSION = VERSION
     OPENAPI_VERSION = "3.0.3"
+    API_SPEC_OPTIONS = {
+        "info": {
+            "description": "OpenRegister's AI conversations API, without Nextcloud. Authenticate with a Bearer "
+            "token (POST /auth/token) or with Basic credentials (password or app password)."
+        }
+    }
+    OPENAPI_URL_PREFIX = API_PREFIX
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    # Relative to the docs page (api/docs), so that it also works under a proxy's path prefix.
+    OPENAPI_SWAGGER_UI_URL = "docs/assets/"
 
 
 INTEGER_SETTINGS = (
@@ -115,3 +131,8 @@ def check_config(config) -> None:
     config["JWT_ALGORITHMS"] = list(algorithms)
     if config["MAX_PAGE_SIZE"] < 1:
         raise RuntimeError("OPENREGISTER_MAX_PAGE_SIZE must be at least 1")
+    try:
+        ZoneInfo(config["TIMEZONE"])
+    except (LookupError, ValueError, TypeError):
+        raise RuntimeError(f"OPENREGISTER_TIMEZONE must be an IANA time zone such as Europe/Amsterdam, "
+                           f"not {config['TIMEZONE']!r}") from None

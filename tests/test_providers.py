@@ -34,9 +34,10 @@ def closed_port_url() -> str:
 
 def test_settings_come_from_the_app_config_keys():
     config = {"LLM_PROVIDER": "openai", "LLM_BASE_URL": "http://llm/v1", "LLM_API_KEY": SECRET,
-              "LLM_MODEL": "m", "LLM_TIMEOUT": "2.5"}
+              "LLM_MODEL": "m", "LLM_TIMEOUT": "2.5", "LLM_ALLOWED_BASE_URLS": "http://a/v1/, http://b/v1"}
     settings = LlmSettings.from_config(config)
-    assert settings == LlmSettings(provider="openai", base_url="http://llm/v1", api_key=SECRET, model="m", timeout=2.5)
+    assert settings == LlmSettings(provider="openai", base_url="http://llm/v1", api_key=SECRET, model="m", timeout=2.5,
+                                   allowed_base_urls=("http://a/v1", "http://b/v1"))
     assert SECRET not in repr(settings)
 
 
@@ -119,7 +120,7 @@ def test_no_api_key_sends_no_authorization(llm_server):
 
 
 def test_agent_base_url_overrides_the_configured_one_without_the_api_key(llm_server):
-    settings = openai_settings(closed_port_url(), api_key=SECRET)
+    settings = openai_settings(closed_port_url(), api_key=SECRET, allowed_base_urls=(llm_server.url(),))
     provider_for("openai", settings, base_url=llm_server.url()).reply("p", QUESTION)
     [request] = llm_server.requests
     assert request["path"] == "/ok/v1/chat/completions"
@@ -166,4 +167,10 @@ def test_missing_base_url_is_unavailable():
 def test_missing_model_is_unavailable(llm_server):
     with pytest.raises(ProviderUnavailable):
         provider_for("openai", openai_settings(llm_server.url(), model=None)).reply("p", QUESTION)
+    assert llm_server.requests == []
+
+
+def test_an_agent_base_url_the_operator_did_not_allow_is_refused(llm_server):
+    with pytest.raises(ProviderUnavailable):
+        provider_for("openai", openai_settings(closed_port_url()), base_url=llm_server.url()).reply("p", QUESTION)
     assert llm_server.requests == []

@@ -13,8 +13,9 @@ __all__ = ["PROVIDER_NAMES", "ChatMessage", "LlmSettings", "Provider", "Reply", 
 def provider_for(name: str | None, settings: LlmSettings, *, base_url: str | None = None) -> Provider:
     """The provider an agent names (None or "" means the configured default).
 
-    `base_url` is the agent's own server (its configuration.baseUrl), which wins over the configured one.
-    Raises ProviderUnavailable for a name this server does not know.
+    `base_url` is the agent's own server (its configuration.baseUrl), which wins over the configured one
+    when the server's configuration allows it.
+    Raises ProviderUnavailable for a name this server does not know or a base URL it does not allow.
     """
     name = ((name or "").strip() or (settings.provider or "").strip() or "offline").lower()
     if name == "offline":
@@ -22,6 +23,13 @@ def provider_for(name: str | None, settings: LlmSettings, *, base_url: str | Non
     if name not in PROVIDER_NAMES:
         raise ProviderUnavailable(
             "Provider unavailable", f"Unknown provider {name!r}; this server offers {', '.join(PROVIDER_NAMES)}."
+        )
+    # Agent owners choose their baseUrl; unless the operator allowed it, this server would post to any
+    # address an owner names, internal ones included.
+    if base_url and base_url.rstrip("/") not in (*settings.allowed_base_urls, (settings.base_url or "").rstrip("/")):
+        raise ProviderUnavailable(
+            "Provider unavailable",
+            "The agent's baseUrl is not allowed here: the operator can list it in OPENREGISTER_LLM_ALLOWED_BASE_URLS.",
         )
     url = base_url or settings.base_url or (OLLAMA_BASE_URL if name == "ollama" else None)
     # The API key goes only to the server it was configured for: agents are editable by their owners,

@@ -25,6 +25,7 @@ class LlmSettings:
     api_key: str | None = field(default=None, repr=False)
     model: str | None = None
     timeout: float = 60.0
+    allowed_base_urls: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, config: Mapping) -> "LlmSettings":
@@ -34,6 +35,9 @@ class LlmSettings:
             api_key=config["LLM_API_KEY"] or None,
             model=config["LLM_MODEL"] or None,
             timeout=float(config["LLM_TIMEOUT"]),
+            allowed_base_urls=tuple(
+                url.strip().rstrip("/") for url in config["LLM_ALLOWED_BASE_URLS"].split(",") if url.strip()
+            ),
         )
 
 

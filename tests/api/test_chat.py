@@ -308,12 +308,24 @@ class TestPrompt:
         assert body["message"]["content"] == "Echo: Ping"
         assert stored(body["message"]["conversationId"])[-1].content == "Echo: Ping"
 
-    def test_agent_base_url_overrides_the_configured_server(self, app, client, tenants, alice, llm_server):
+    def test_an_allowed_agent_base_url_overrides_the_configured_server(self, app, client, tenants, alice, llm_server):
         app.config["LLM_BASE_URL"] = llm_server.url("status/500")
+        app.config["LLM_ALLOWED_BASE_URLS"] = f"http://127.0.0.1:1/v1, {llm_server.url('ok')}/"
         agent = factories.make_agent(tenants["alice"], tenants["acme"], configuration={"baseUrl": llm_server.url("ok")})
         db.session.commit()
         assert send(client, alice, agentUuid=agent.uuid, message="Hi").status_code == 200
         assert [request["path"] for request in llm_server.requests] == ["/ok/v1/chat/completions"]
+
+    def test_an_agent_base_url_that_is_not_allowed_is_never_called(self, app, client, tenants, alice, llm_server):
+        agent = factories.make_agent(tenants["alice"], tenants["acme"],
+                                     configuration={"baseUrl": llm_server.url("malformed")})
+        db.session.commit()
+        response = send(client, alice, agentUuid=agent.uuid, message="Hi")
+        assert response.status_code == 503
+        assert "OPENREGISTER_LLM_ALLOWED_BASE_URLS" in response.get_json()["message"]
+        assert llm_server.requests == []
+        conversation = db.session.scalars(select(Conversation).where(Conversation.agent_id == agent.id)).one()
+        assert [m.role for m in stored(conversation.id)] == ["user"]
 
     def test_agent_provider_overrides_the_configured_default(self, client, tenants, alice, llm_server):
         agent = factories.make_agent(tenants["alice"], tenants["acme"], provider="offline")
