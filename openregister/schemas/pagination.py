@@ -3,15 +3,21 @@ from marshmallow import fields, post_load, validate
 from .base import CamelCaseSchema, InputSchema
 
 
+# Far past any real list, and small enough that offset = (page - 1) * limit fits a 64-bit SQL integer.
+MAX_POSITION = 10**9
+LIMIT = validate.Range(min=1, max=MAX_POSITION)
+OFFSET = validate.Range(min=0, max=MAX_POSITION)
+
+
 class PaginationArgsSchema(InputSchema):
     """limit/_limit, offset/_offset, page/_page, as OpenRegister's and NISIRA's clients send them."""
 
-    limit = fields.Integer(validate=validate.Range(min=1))
-    underscore_limit = fields.Integer(data_key="_limit", validate=validate.Range(min=1))
-    offset = fields.Integer(validate=validate.Range(min=0))
-    underscore_offset = fields.Integer(data_key="_offset", validate=validate.Range(min=0))
-    page = fields.Integer(validate=validate.Range(min=1))
-    underscore_page = fields.Integer(data_key="_page", validate=validate.Range(min=1))
+    limit = fields.Integer(validate=LIMIT)
+    underscore_limit = fields.Integer(data_key="_limit", validate=LIMIT)
+    offset = fields.Integer(validate=OFFSET)
+    underscore_offset = fields.Integer(data_key="_offset", validate=OFFSET)
+    page = fields.Integer(validate=LIMIT)
+    underscore_page = fields.Integer(data_key="_page", validate=LIMIT)
 
     @post_load
     def merge_aliases(self, data, **kwargs):

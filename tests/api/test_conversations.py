@@ -243,6 +243,8 @@ class TestList:
             ("limit=0", "limit"), ("limit=-1", "limit"), ("limit=abc", "limit"), ("limit=1.5", "limit"),
             ("_limit=0", "_limit"), ("offset=-1", "offset"), ("_offset=x", "_offset"), ("page=0", "page"),
             ("_page=abc", "_page"), ("_deleted=maybe", "_deleted"), ("includeDeleted=2", "includeDeleted"),
+            ("offset=99999999999999999999", "offset"), ("page=99999999999999999999", "page"),
+            ("_limit=99999999999999999999", "_limit"),
         ],
     )
     def test_bad_paging_arguments_are_400(self, client, tenants, alice, query, field):
