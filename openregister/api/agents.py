@@ -56,12 +56,14 @@ class Tools(MethodView):
 @bp.route("/agents/<ref>")
 class AgentByRef(MethodView):
     @bp.response(200, AgentSchema)
+    @bp.errors(404)
     def get(self, ref):
         """Show an agent you may use."""
         return service.get_agent_for(g.current_user, ref)
 
     @bp.arguments(AgentWriteSchema)
     @bp.response(200, AgentSchema)
+    @bp.errors(403, 404)
     def put(self, data, ref):
         """Replace your agent's writable fields; absent ones go back to their defaults."""
         agent = service.update_agent(service.get_agent_for(g.current_user, ref, write=True), data)
@@ -70,6 +72,7 @@ class AgentByRef(MethodView):
 
     @bp.arguments(AgentPatchSchema)
     @bp.response(200, AgentSchema)
+    @bp.errors(403, 404)
     def patch(self, data, ref):
         """Change only the fields sent of your agent."""
         agent = service.update_agent(service.get_agent_for(g.current_user, ref, write=True), data)
@@ -77,6 +80,7 @@ class AgentByRef(MethodView):
         return agent
 
     @bp.response(200, MessageResponseSchema)
+    @bp.errors(403, 404)
     def delete(self, ref):
         """Delete your agent; its conversations stay, without an agent."""
         service.delete_agent(service.get_agent_for(g.current_user, ref, write=True))

@@ -12,6 +12,7 @@ bp = Blueprint("auth", __name__)
 class Token(MethodView):
     @bp.arguments(TokenRequestSchema)
     @bp.response(200, TokenSchema)
+    @bp.errors(401, 429)
     def post(self, data):
         """Exchange a user name and password (or app password) for an access and a refresh token."""
         user = login(data["username"], data["password"])
@@ -27,6 +28,7 @@ class Token(MethodView):
 class Refresh(MethodView):
     @bp.arguments(RefreshRequestSchema)
     @bp.response(200, RefreshedTokenSchema)
+    @bp.errors(401)
     def post(self, data):
         """Exchange a refresh token for a new access token."""
         user = user_from_token(data["refresh"], REFRESH)

@@ -25,6 +25,7 @@ HISTORY_LIMIT = 100
 class ChatSend(MethodView):
     @bp.arguments(ChatRequestSchema)
     @bp.response(200, ChatResponseSchema)
+    @bp.errors(403, 404, 409, 502, 503, 504)
     def post(self, data):
         """Send a message to the conversation's agent and get its answer."""
         exchange = service.send_message(
@@ -43,6 +44,7 @@ class ChatSend(MethodView):
 class ChatHistory(MethodView):
     @bp.arguments(ChatHistoryArgsSchema, location="query")
     @bp.response(200, ChatHistorySchema)
+    @bp.errors(403, 404)
     def get(self, args):
         """List a conversation's messages, oldest first."""
         max_limit = min(HISTORY_LIMIT, current_app.config["MAX_PAGE_SIZE"])
@@ -51,6 +53,7 @@ class ChatHistory(MethodView):
 
     @bp.arguments(ChatHistoryArgsSchema, location="query")
     @bp.response(200, ChatClearedSchema)
+    @bp.errors(403, 404)
     def delete(self, args):
         """Clear a conversation: archive it."""
         conversation = service.clear_history(g.current_user, args.get("conversation_id"))

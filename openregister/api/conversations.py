@@ -64,6 +64,7 @@ class Archive(MethodView):
 @bp.route("/conversations/<ref>")
 class ConversationByRef(MethodView):
     @bp.response(200, ConversationDetailSchema)
+    @bp.errors(403, 404)
     def get(self, ref):
         """Show a conversation with its latest messages."""
         conversation = service.get_conversation_for(g.current_user, ref)
@@ -74,6 +75,7 @@ class ConversationByRef(MethodView):
 
     @bp.arguments(ConversationUpdateSchema)
     @bp.response(200, ConversationSchema)
+    @bp.errors(403, 404)
     def patch(self, data, ref):
         """Rename a conversation or replace its metadata."""
         conversation = service.get_conversation_for(g.current_user, ref, write=True)
@@ -84,6 +86,7 @@ class ConversationByRef(MethodView):
     put = patch
 
     @bp.response(200, DeletionSchema)
+    @bp.errors(403, 404)
     def delete(self, ref):
         """Archive a conversation; an archived one is deleted for good."""
         conversation = service.get_conversation_for(g.current_user, ref, write=True)
@@ -96,6 +99,7 @@ class ConversationByRef(MethodView):
 @bp.route("/conversations/<ref>/restore")
 class Restore(MethodView):
     @bp.response(200, ConversationSchema)
+    @bp.errors(403, 404)
     def post(self, ref):
         """Restore an archived conversation."""
         conversation = service.restore_conversation(service.get_conversation_for(g.current_user, ref, write=True))
@@ -106,6 +110,7 @@ class Restore(MethodView):
 @bp.route("/conversations/<ref>/permanent")
 class Permanent(MethodView):
     @bp.response(200, DeletionSchema)
+    @bp.errors(403, 404)
     def delete(self, ref):
         """Delete a conversation for good, with its messages and feedback."""
         conversation = service.get_conversation_for(g.current_user, ref, write=True)
@@ -119,6 +124,7 @@ class Permanent(MethodView):
 class Messages(MethodView):
     @bp.arguments(MessageListArgsSchema, location="query")
     @bp.response(200, MessagePageSchema)
+    @bp.errors(403, 404)
     def get(self, args, ref):
         """Page through a conversation's messages, newest page first by default."""
         conversation = service.get_conversation_for(g.current_user, ref)

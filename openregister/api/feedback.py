@@ -14,6 +14,7 @@ bp = protected("feedback", __name__)
 class MessageFeedback(MethodView):
     @bp.arguments(FeedbackCreateSchema)
     @bp.response(200, FeedbackSchema)
+    @bp.errors(403, 404)
     def post(self, data, ref, message_ref):
         """Rate an assistant message, or change your rating."""
         message = service.find_message_for(g.current_user, ref, message_ref)
@@ -24,6 +25,7 @@ class MessageFeedback(MethodView):
         return feedback
 
     @bp.response(200, MessageResponseSchema)
+    @bp.errors(403, 404)
     def delete(self, ref, message_ref):
         """Remove your rating of a message."""
         service.remove_feedback(g.current_user, service.find_message_for(g.current_user, ref, message_ref))

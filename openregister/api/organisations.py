@@ -55,6 +55,7 @@ class Active(MethodView):
 @bp.route("/organisations/<ref>")
 class OrganisationByRef(MethodView):
     @bp.response(200, OrganisationEnvelopeSchema)
+    @bp.errors(403, 404)
     def get(self, ref):
         """Show an organisation you are a member of."""
         organisation = service.get_organisation_for(g.current_user, ref)
@@ -63,6 +64,7 @@ class OrganisationByRef(MethodView):
 
     @bp.arguments(OrganisationUpdateSchema)
     @bp.response(200, OrganisationSchema)
+    @bp.errors(403, 404, 409)
     def patch(self, data, ref):
         """Rename your organisation, or change its description or slug."""
         organisation = service.get_organisation_for(g.current_user, ref, owner_only=True)
@@ -74,6 +76,7 @@ class OrganisationByRef(MethodView):
     put = patch
 
     @bp.response(200, MessageResponseSchema)
+    @bp.errors(403, 404, 409)
     def delete(self, ref):
         """Delete your organisation once it holds no conversations or agents."""
         service.delete_organisation(service.get_organisation_for(g.current_user, ref, owner_only=True))
@@ -84,6 +87,7 @@ class OrganisationByRef(MethodView):
 @bp.route("/organisations/<ref>/set-active")
 class SetActive(MethodView):
     @bp.response(200, ActivatedSchema)
+    @bp.errors(403, 404)
     def post(self, ref):
         """Make an organisation you are a member of your active one."""
         organisation = service.get_organisation_for(g.current_user, ref)
@@ -97,6 +101,7 @@ class SetActive(MethodView):
 class Join(MethodView):
     @bp.arguments(MemberSchema)
     @bp.response(200, MessageResponseSchema)
+    @bp.errors(403, 404)
     def post(self, data, ref):
         """Add a user (`userId`, default you) to your organisation."""
         organisation = service.get_organisation_for(g.current_user, ref, owner_only=True)
@@ -109,6 +114,7 @@ class Join(MethodView):
 class Leave(MethodView):
     @bp.arguments(MemberSchema)
     @bp.response(200, MessageResponseSchema)
+    @bp.errors(403, 404, 409)
     def post(self, data, ref):
         """Leave an organisation, or as its owner remove the member named by `userId`."""
         organisation = service.get_organisation_for(g.current_user, ref)

@@ -74,7 +74,10 @@ class AgentSchema(CamelCaseSchema):
     max_tokens = fields.Integer(allow_none=True, required=True)
     configuration = fields.Dict(allow_none=True, required=True)
     organisation = fields.Integer(attribute="organisation_id", allow_none=True, required=True)
-    owner = fields.Function(lambda agent: agent.owner.username if agent.owner else None, required=True)
+    owner = fields.Function(
+        lambda agent: agent.owner.username if agent.owner else None,
+        required=True, metadata={"type": "string", "nullable": True},
+    )
     active = fields.Boolean(required=True)
     enable_rag = fields.Boolean(required=True)
     rag_search_mode = fields.String(allow_none=True, required=True)

@@ -19,7 +19,7 @@ class FeedbackSchema(CamelCaseSchema):
     message_id = fields.Integer(required=True)
     conversation_id = fields.Integer(required=True)
     agent_id = fields.Integer(allow_none=True, required=True)
-    user_id = fields.Function(lambda feedback: feedback.user.username, required=True)
+    user_id = fields.Function(lambda feedback: feedback.user.username, required=True, metadata={"type": "string"})
     organisation = fields.Integer(attribute="organisation_id", allow_none=True, required=True)
     feedback_type = fields.String(attribute="type", data_key="type", required=True)
     comment = fields.String(allow_none=True, required=True)

@@ -14,16 +14,22 @@ class OrganisationSchema(CamelCaseSchema):
     description = fields.String(allow_none=True, required=True)
     users = fields.Function(
         lambda organisation: [membership.user.username for membership in organisation.memberships],
-        required=True, metadata={"description": "The members' user ids, in the order they joined"},
+        required=True,
+        metadata={"type": "array", "items": {"type": "string"},
+                  "description": "The members' user ids, in the order they joined"},
     )
     owner = fields.Function(
-        lambda organisation: organisation.owner.username if organisation.owner else None, required=True
+        lambda organisation: organisation.owner.username if organisation.owner else None,
+        required=True, metadata={"type": "string", "nullable": True},
     )
     active = fields.Boolean(
         attribute="is_active", required=True, metadata={"description": "Whether it is your active organisation"}
     )
     parent = fields.Integer(attribute="parent_id", allow_none=True, required=True)
-    children = fields.Function(lambda organisation: [child.id for child in organisation.children], required=True)
+    children = fields.Function(
+        lambda organisation: [child.id for child in organisation.children],
+        required=True, metadata={"type": "array", "items": {"type": "integer"}},
+    )
     created = Timestamp(required=True)
     updated = Timestamp(required=True)
 

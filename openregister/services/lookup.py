@@ -4,13 +4,18 @@ from sqlalchemy import select
 
 from ..extensions import db
 
+# The id columns are 32-bit integers on PostgreSQL: a larger number names no row.
+MAX_ID = 2**31 - 1
+
 
 def find_by_ref(model, ref):
     ref = str(ref)
-    column = model.id if ref.isdigit() else model.uuid
-    if ref.isdigit() and int(ref) > 2**63 - 1:
+    # ASCII only: str.isdigit() also takes digits such as "¹" that int() refuses.
+    is_id = ref.isascii() and ref.isdigit()
+    if is_id and (len(ref) > len(str(MAX_ID)) or int(ref) > MAX_ID):
         return None
-    return db.session.scalars(select(model).where(column == (int(ref) if ref.isdigit() else ref))).first()
+    column = model.id if is_id else model.uuid
+    return db.session.scalars(select(model).where(column == (int(ref) if is_id else ref))).first()
 
 
 def equals_or_null(column, value):

@@ -1,0 +1,90 @@
+"""The API's description: what every route's docs refer to, and the files of the docs page.
+
+smorest builds the OpenAPI document from the views; this module adds the one error body, its
+responses and the security schemes, which the routes refer to by name. The docs page (Swagger UI)
+loads its files from the flask-swagger-ui package through a plain Flask blueprint, so that it
+needs no CDN and these files stay out of the document they display.
+"""
+
+from pathlib import Path
+
+import flask_swagger_ui
+from flask import Blueprint, send_from_directory
+
+from ..config import API_PREFIX
+from ..schemas.base import ErrorSchema, not_blank
+
+# smorest names its own error schema "Error"; ours is the body every error of this API has.
+ERROR_SCHEMA_NAME = "ApiError"
+# Status -> (response component, description) of the answers with the error body.
+ERROR_RESPONSES = {
+    400: ("BadRequest", "Bad input: malformed JSON, a wrong type or value, or a request the rules refuse"),
+    401: ("Unauthorized", "No valid credentials: send a Bearer token or Basic credentials"),
+    403: ("Forbidden", "Authenticated, but not allowed to do this"),
+    404: ("NotFound", "No such entity, or none that you may see"),
+    409: ("Conflict", "Refused in the current state of the entity"),
+    413: ("ContentTooLarge", "The body is larger than the server accepts (OPENREGISTER_MAX_CONTENT_LENGTH)"),
+    415: ("UnsupportedMediaType", "A body was sent that is not JSON"),
+    429: ("TooManyRequests", "Too many failed sign-ins for this user name or client address"),
+    502: ("ProviderError", "The LLM provider answered with an error; your message is stored"),
+    503: ("ProviderUnavailable", "No LLM provider is configured or reachable; your message is stored"),
+    504: ("ProviderTimeout", "The LLM provider did not answer in time; your message is stored"),
+}
+ERROR_HEADERS = {
+    401: {"WWW-Authenticate": {"description": "The schemes accepted: Bearer and Basic", "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds until sign-ins are accepted again", "schema": {"type": "integer"}}},
+}
+# gunicorn answers this itself, with an HTML page, before the API sees the request.
+URI_TOO_LONG = (
+    "UriTooLong",
+    {
+        "description": "The request line is longer than the HTTP server accepts (gunicorn: 4094 bytes)",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    },
+)
+SECURITY_SCHEMES = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An access token from POST /auth/token or `flask token NAME`, "
+        "or one issued by the configured identity provider",
+    },
+    "basicAuth": {"type": "http", "scheme": "basic", "description": "User name and password, or an app password"},
+}
+AUTHENTICATED = [{"bearerAuth": []}, {"basicAuth": []}]
+
+SWAGGER_UI_DIST = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
+
+bp = Blueprint("docs", __name__)
+
+
+@bp.route(API_PREFIX + "/docs/assets/<path:filename>")
+def asset(filename):
+    """Serve a Swagger UI file."""
+    return send_from_directory(SWAGGER_UI_DIST, filename)
+
+
+def openapi_pattern(converter, field, ret, **kwargs) -> dict:
+    """A field's pattern as OpenAPI (ECMA-262) reads it: Python's end of string \\Z is $, not_blank is \\S."""
+    pattern = ret.get("pattern")
+    if pattern and pattern.endswith(r"\Z"):
+        return {"pattern": pattern[: -len(r"\Z")] + "$"}
+    if pattern is None and not_blank in field.validators:
+        return {"pattern": r"\S"}
+    return {}
+
+
+def register_api_docs(api) -> None:
+    """The error body, the responses and the security schemes that the routes' docs refer to by name."""
+    api.ma_plugin.converter.add_attribute_function(openapi_pattern)
+    spec = api.spec
+    spec.components.schema(ERROR_SCHEMA_NAME, schema=ErrorSchema)
+    for status, (name, description) in ERROR_RESPONSES.items():
+        response = {"description": description, "content": {"application/json": {"schema": ErrorSchema}}}
+        if status in ERROR_HEADERS:
+            response["headers"] = ERROR_HEADERS[status]
+        spec.components.response(name, response)
+    spec.components.response(*URI_TOO_LONG)
+    for name, scheme in SECURITY_SCHEMES.items():
+        spec.components.security_scheme(name, scheme)
