@@ -105,7 +105,7 @@ def require_json_body() -> None:
 
 def register_blueprints(app, api) -> None:
     from ..config import API_PREFIX
-    from . import agents, auth, capabilities, chat, conversations, docs, feedback, organisations, service
+    from . import agents, auth, capabilities, chat, conversations, docs, feedback, nisira, organisations, service
 
     app.before_request(require_json_body)
     register_api_docs(api)
@@ -113,4 +113,5 @@ def register_blueprints(app, api) -> None:
         api.register_blueprint(module.bp, url_prefix=API_PREFIX)
     api.register_blueprint(service.bp)
     api.register_blueprint(capabilities.bp)
+    api.register_blueprint(nisira.bp)
     app.register_blueprint(docs.bp)

@@ -1,0 +1,247 @@
+"""NISIRA Assistant's wire format: snake_case keys, its envelopes, and its error bodies."""
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
+
+from ..errors import ApiError, describe
+from ..services.nisira import AUTO_ISSUE, ISSUE_TAGS, NO_ISSUE, RATING_VALUES
+from .base import Timestamp, Title
+from .chat import MAX_MESSAGE_LENGTH
+
+DEFAULT_PAGE_SIZE = 15
+MAX_PAGE_SIZE = 100
+# Far past any real page, and low enough that page * size stays a valid SQL offset.
+LAST_PAGE = 1_000_000
+MAX_COMMENT_LENGTH = 500
+
+
+class NisiraInputSchema(Schema):
+    # NISIRA's clients send keys this server does not use; they are ignored, not errors.
+    class Meta:
+        unknown = EXCLUDE
+
+
+class NisiraPageArgsSchema(NisiraInputSchema):
+    """page and size as NISIRA takes them: clamped to what it can serve, never refused."""
+
+    page = fields.Integer(load_default=1)
+    size = fields.Integer(load_default=DEFAULT_PAGE_SIZE)
+
+    @post_load
+    def clamp(self, data, **kwargs):
+        return {"page": min(max(data["page"], 1), LAST_PAGE), "size": min(max(data["size"], 1), MAX_PAGE_SIZE)}
+
+
+class NisiraSignInSchema(NisiraInputSchema):
+    # Missing fields are the service's to refuse, with NISIRA's messages.
+    username = fields.String(allow_none=True, validate=validate.Length(max=64))
+    password = fields.String(allow_none=True, validate=validate.Length(max=4096))
+
+
+class ConversationRef(fields.Raw):
+    """A conversation's slug, or its numeric id as a string or a JSON number."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ValidationError("Must be a conversation slug or id.")
+        return str(value)
+
+
+class NisiraConversationCreateSchema(NisiraInputSchema):
+    title = fields.String(allow_none=True, validate=Title)
+
+
+class NisiraChatRequestSchema(NisiraInputSchema):
+    # Blank or absent fields are the service's to refuse, with NISIRA's messages.
+    conversation_id = ConversationRef(allow_none=True, metadata={"type": "string"})
+    content = fields.String(allow_none=True, validate=validate.Length(max=MAX_MESSAGE_LENGTH))
+
+
+class NisiraRagChatRequestSchema(NisiraChatRequestSchema):
+    use_rag = fields.Boolean(metadata={"description": "Accepted; this server does no retrieval"})
+
+
+class NisiraRatingRequestSchema(NisiraInputSchema):
+    message_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    value = fields.String(required=True, validate=validate.OneOf(RATING_VALUES))
+    comment = fields.String(allow_none=True, validate=validate.Length(max=MAX_COMMENT_LENGTH))
+    issue_tag = fields.String(load_default=NO_ISSUE, validate=validate.OneOf((*ISSUE_TAGS, AUTO_ISSUE)))
+
+
+class NisiraTokenPairSchema(Schema):
+    access = fields.String(required=True)
+    refresh = fields.String(required=True)
+
+
+class NisiraUserSchema(Schema):
+    id = fields.Integer(required=True)
+    username = fields.String(required=True)
+    # Django's empty strings where a user has no e-mail address or name.
+    email = fields.Function(lambda user: user.email or "", required=True, metadata={"type": "string"})
+    first_name = fields.Function(
+        lambda user: (user.display_name or "").partition(" ")[0], required=True, metadata={"type": "string"}
+    )
+    last_name = fields.Function(
+        lambda user: (user.display_name or "").partition(" ")[2], required=True, metadata={"type": "string"}
+    )
+
+
+class NisiraSignedInSchema(NisiraTokenPairSchema):
+    user = fields.Nested(NisiraUserSchema, required=True)
+
+
+class NisiraHealthSchema(Schema):
+    status = fields.String(required=True)
+    timestamp = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class NisiraConversationFields(Schema):
+    # dump_only: marshmallow refuses two loadable fields on one attribute.
+    id = fields.String(attribute="slug", dump_only=True, required=True, metadata={"description": "The slug"})
+    numeric_id = fields.Integer(attribute="id", required=True)
+    slug = fields.String(required=True)
+    title = fields.String(required=True)
+    created_at = Timestamp(attribute="created", required=True)
+
+
+class NisiraConversationSchema(NisiraConversationFields):
+    updated_at = Timestamp(attribute="updated", required=True)
+
+
+class NisiraCreatedConversationSchema(NisiraConversationFields):
+    message = fields.Constant("Conversación creada exitosamente", required=True, metadata={"type": "string"})
+
+
+class NisiraMessageSchema(Schema):
+    """A RatedMessage."""
+
+    id = fields.Integer(attribute="message.id", required=True)
+    content = fields.String(attribute="message.content", required=True)
+    is_user = fields.Function(lambda rated: rated.message.role == "user", required=True, metadata={"type": "boolean"})
+    timestamp = Timestamp(attribute="message.created", required=True)
+    sources = fields.List(fields.Dict(), attribute="message.sources", required=True)
+    rating = fields.String(allow_none=True, required=True, metadata={"enum": ["like", "dislike"]})
+    rating_issue_tag = fields.String(attribute="issue_tag", required=True)
+
+
+def page_fields() -> dict:
+    return {
+        "page": fields.Integer(required=True),
+        "size": fields.Integer(required=True),
+        "total": fields.Integer(required=True),
+        "has_more": fields.Boolean(required=True),
+    }
+
+
+def conversation_ref_fields() -> dict:
+    """How NISIRA names the conversation of a response; dump_only as in NisiraConversationFields."""
+    return {
+        "conversation_id": fields.String(
+            attribute="conversation.slug", dump_only=True, required=True, metadata={"description": "The slug"}
+        ),
+        "numeric_id": fields.Integer(attribute="conversation.id", required=True),
+        "slug": fields.String(attribute="conversation.slug", required=True),
+    }
+
+
+def exchange_fields() -> dict:
+    return {
+        "user_message": fields.Nested(NisiraMessageSchema, required=True),
+        "assistant_message": fields.Nested(NisiraMessageSchema, required=True),
+    }
+
+
+# Built from dicts so that the keys come out in the order NISIRA sends them.
+NisiraConversationPageSchema = Schema.from_dict(
+    {"conversations": fields.List(fields.Nested(NisiraConversationSchema), required=True), **page_fields()},
+    name="NisiraConversationPageSchema",
+)
+NisiraMessagePageSchema = Schema.from_dict(
+    {
+        **conversation_ref_fields(),
+        "conversation_title": fields.String(attribute="conversation.title", required=True),
+        "messages": fields.List(fields.Nested(NisiraMessageSchema), required=True),
+        **page_fields(),
+    },
+    name="NisiraMessagePageSchema",
+)
+NisiraExchangeSchema = Schema.from_dict(
+    {**exchange_fields(), **conversation_ref_fields()}, name="NisiraExchangeSchema"
+)
+NisiraRagExchangeSchema = Schema.from_dict(
+    {
+        **conversation_ref_fields(),
+        **exchange_fields(),
+        "response": fields.String(attribute="assistant_message.message.content", required=True),
+        "rag_used": fields.Constant(
+            False, required=True, metadata={"type": "boolean", "description": "This server does no retrieval"}
+        ),
+        "sources": fields.List(fields.Dict(), attribute="assistant_message.message.sources", required=True),
+    },
+    name="NisiraRagExchangeSchema",
+)
+
+
+class NisiraRatingSchema(Schema):
+    message_id = fields.Integer(attribute="message.id", required=True)
+    conversation_id = fields.String(attribute="conversation.slug", required=True)
+    value = fields.String(allow_none=True, required=True)
+    status = fields.String(required=True, metadata={"enum": ["created", "updated", "removed", "noop"]})
+    updated_at = Timestamp(required=True)
+    issue_tag = fields.String(required=True)
+
+
+class NisiraErrorSchema(Schema):
+    error = fields.String(required=True, metadata={"description": "What went wrong, in NISIRA's Spanish"})
+
+
+class NisiraAuthenticationErrorSchema(Schema):
+    """DRF's body for missing or refused credentials."""
+
+    detail = fields.String(required=True)
+    code = fields.String(metadata={"description": "token_not_valid when a token was refused"})
+
+
+# DRF's and simplejwt's words for refused credentials: NISIRA's front end gets those from its framework.
+AUTHENTICATION_DETAILS = {
+    "Unauthorized": "Authentication credentials were not provided.",
+    "Invalid credentials": "No active account found with the given credentials",
+    "Invalid token": "Token is invalid or expired",
+}
+# NISIRA's own sign-in view words a refusal itself, the same for an unknown user and a wrong password.
+SIGN_IN_REFUSED = "Usuario o contraseña incorrectos"
+# Spanish for the errors of the shared code that reach NISIRA's routes; the NISIRA service's carry Spanish titles.
+SPANISH_TITLES = {
+    "Malformed JSON": "El cuerpo de la solicitud no es un JSON válido",
+    "Unsupported Media Type": "El cuerpo de la solicitud debe ser JSON (Content-Type: application/json)",
+    "Request Entity Too Large": "El cuerpo de la solicitud es demasiado grande",
+    "Too Many Requests": "Demasiados intentos fallidos; inténtalo más tarde",
+    "Agent not found": "El asistente de esta conversación ya no está disponible",
+    "Provider error": "El modelo de lenguaje respondió con un error",
+    "Provider unavailable": "El modelo de lenguaje no está disponible",
+    "Provider timeout": "El modelo de lenguaje no respondió a tiempo",
+}
+INTERNAL_ERROR = "Error interno del servidor"
+
+
+def error_body(error: ApiError, *, sign_in: bool = False) -> dict:
+    """NISIRA's body for an error: DRF's {"detail"} when authentication fails, else {"error"} in Spanish.
+
+    `sign_in` says the error comes from NISIRA's own sign-in view (/api/auth/login/).
+    """
+    if error.status == 401 and sign_in:
+        return {"error": SIGN_IN_REFUSED}
+    if error.status == 401:
+        body = {"detail": AUTHENTICATION_DETAILS.get(error.title, error.message)}
+        if error.title == "Invalid token":
+            body["code"] = "token_not_valid"
+        return body
+    return {"error": SPANISH_TITLES.get(error.title, error.title)}
+
+
+def validation_error_body(errors: dict) -> dict:
+    return {"error": f"Datos inválidos: {describe(errors)}"}
+
+
+def http_error_body(name: str) -> dict:
+    return {"error": SPANISH_TITLES.get(name, name)}
