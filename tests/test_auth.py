@@ -115,6 +115,51 @@ class TestExternalIdentityProvider:
         assert client.get(LIST, headers=bearer(external)).status_code == 401
 
 
+class TestJwks:
+    @pytest.fixture
+    def jwks(self, app):
+        """An identity provider's JWKS document, served on loopback."""
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+        document = json.dumps({"keys": [{**key, "kid": "key-1", "use": "sig", "alg": "RS256"}]}).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(document)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+        app.config.update(JWT_ALGORITHMS=["HS256", "RS256"], JWKS_URL=url)
+        yield private
+        server.shutdown()
+        server.server_close()
+
+    def test_a_token_signed_with_a_key_of_the_jwks_is_accepted(self, client, jwks):
+        token = jwt.encode(claims(sub="frank", type=None), jwks, algorithm="RS256", headers={"kid": "key-1"})
+        response = client.get(LIST, headers=bearer(token))
+        assert response.status_code == 200
+        assert row_count(User) == 1
+
+    def test_a_token_with_an_unknown_key_id_is_401(self, client, jwks):
+        token = jwt.encode(claims(sub="frank", type=None), jwks, algorithm="RS256", headers={"kid": "key-9"})
+        assert client.get(LIST, headers=bearer(token)).status_code == 401
+        assert row_count(User) == 0
+
+
 class TestBasic:
     def test_password(self, client, alice):
         assert client.get(LIST, headers=basic("alice", factories.PASSWORD)).status_code == 200
