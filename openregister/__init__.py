@@ -9,7 +9,7 @@ from .api import register_blueprints
 from .cli import register_cli
 from .config import MIGRATIONS_DIRECTORY, DefaultConfig, check_config, database_uri, jwt_secret
 from .database import register_database
-from .http import register_logging, register_proxy_fix, register_request_hooks
+from .http import register_logging, register_request_hooks, register_wsgi_middleware
 from .errors import register_error_handlers
 from .extensions import api, db, migrate
 
@@ -35,7 +35,7 @@ def create_app(test_config=None):
     app.json.sort_keys = False
 
     register_logging(app)
-    register_proxy_fix(app)
+    register_wsgi_middleware(app)
     register_request_hooks(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True, compare_type=True)

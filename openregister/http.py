@@ -10,10 +10,26 @@ from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 
-def register_proxy_fix(app) -> None:
-    """Trust X-Forwarded-* only from as many proxies as configured, so that clients cannot spoof them."""
+class PrettyUrls:
+    """Nextcloud with pretty URLs serves /apps/... as /index.php/apps/...; OpenRegister's front end
+    calls either, depending on how its page was served, so both reach the same routes."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/apps/openregister/"):
+            environ["PATH_INFO"] = "/index.php" + path
+        return self.wsgi_app(environ, start_response)
+
+
+def register_wsgi_middleware(app) -> None:
+    """Serve the pretty URLs, and trust X-Forwarded-* only from as many proxies as configured,
+    so that clients cannot spoof them."""
     config = app.config
     hops = {name: config[f"PROXY_FIX_X_{name.upper()}"] for name in ("for", "proto", "host", "prefix")}
+    app.wsgi_app = PrettyUrls(app.wsgi_app)
     if any(hops.values()):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops["for"], x_proto=hops["proto"], x_host=hops["host"],
                                 x_prefix=hops["prefix"])

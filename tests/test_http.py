@@ -86,3 +86,13 @@ def test_no_cors_headers_for_other_origins(cors_client):
 def test_no_cors_unless_configured(client):
     response = client.get(f"{API}/heartbeat", headers={"Origin": "https://ui.example.org"})
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_pretty_urls_without_index_php_reach_the_same_routes(client, auth_headers):
+    user = factories.make_user()
+    db.session.commit()
+    created = client.post("/apps/openregister/api/conversations", json={"title": "Pretty"}, headers=auth_headers(user))
+    assert created.status_code == 201
+    listed = client.get(f"{API}/conversations", headers=auth_headers(user)).get_json()
+    assert [c["title"] for c in listed["results"]] == ["Pretty"]
+    assert client.get("/apps/openregister/api/health").get_json()["status"] == "ok"

@@ -1,7 +1,8 @@
-from flask import g
+from flask import current_app, g
 from flask.views import MethodView
 
 from ..extensions import db
+from ..pagination import window
 from ..schemas.base import MessageResponseSchema
 from ..schemas.organisations import (
     ActivatedSchema,
@@ -12,6 +13,8 @@ from ..schemas.organisations import (
     OrganisationEnvelopeSchema,
     OrganisationListSchema,
     OrganisationSchema,
+    OrganisationSearchArgsSchema,
+    OrganisationSearchSchema,
     OrganisationUpdateSchema,
 )
 from ..services import organisations as service
@@ -50,6 +53,26 @@ class Active(MethodView):
         active = service.active_organisation(g.current_user)
         service.mark_active(g.current_user, active)
         return {"active_organisation": active}
+
+
+@bp.route("/organisations/search")
+class Search(MethodView):
+    @bp.arguments(OrganisationSearchArgsSchema, location="query")
+    @bp.response(200, OrganisationSearchSchema)
+    def get(self, args):
+        """Search your organisations by name, as the join dialog of the OpenRegister UI does."""
+        page = window(args, default_limit=50, max_limit=current_app.config["MAX_PAGE_SIZE"])
+        found = service.search_organisations(g.current_user, args["query"], page)
+        service.mark_active(g.current_user, *found["results"])
+        return found
+
+
+@bp.route("/organisations/clear-cache")
+class ClearCache(MethodView):
+    @bp.response(200, MessageResponseSchema)
+    def post(self):
+        """Clear the organisation cache: a no-op here, since the active organisation is never cached."""
+        return {"message": "Cache cleared successfully"}
 
 
 @bp.route("/organisations/<ref>")

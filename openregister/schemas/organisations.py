@@ -1,6 +1,7 @@
 from marshmallow import fields, validate
 
 from .base import CamelCaseSchema, InputSchema, Timestamp, not_blank
+from .pagination import PaginationArgsSchema
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*\Z"
 Name = [validate.Length(min=1, max=255), not_blank]
@@ -38,6 +39,17 @@ class OrganisationListSchema(CamelCaseSchema):
     total = fields.Integer(required=True)
     active = fields.Nested(OrganisationSchema, allow_none=True, required=True)
     results = fields.List(fields.Nested(OrganisationSchema), required=True)
+
+
+class OrganisationSearchArgsSchema(PaginationArgsSchema):
+    query = fields.String(load_default="", validate=validate.Length(max=255))
+
+
+class OrganisationSearchSchema(CamelCaseSchema):
+    organisations = fields.List(fields.Nested(OrganisationSchema), attribute="results", required=True)
+    total = fields.Integer(required=True)
+    limit = fields.Integer(required=True)
+    offset = fields.Integer(required=True)
 
 
 class OrganisationEnvelopeSchema(CamelCaseSchema):

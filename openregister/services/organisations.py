@@ -7,7 +7,7 @@ from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..models import Agent, Conversation, Membership, Organisation, User
 from ..models.base import utcnow
-from ..pagination import count
+from ..pagination import Window, count, paginate
 from .lookup import find_by_ref
 
 
@@ -100,7 +100,22 @@ def get_organisation_for(actor: User, ref, *, owner_only: bool = False) -> Organ
 
 def list_organisations(actor: User) -> list[Organisation]:
     """The actor's organisations, oldest membership first, loaded with what the wire shows."""
-    stmt = (
+    return list(db.session.scalars(_organisations_of(actor)))
+
+
+def search_organisations(actor: User, query: str, page: Window) -> dict:
+    """A page of the actor's organisations whose name contains `query` (any case), as list_organisations orders them.
+
+    Only the actor's own: searching every tenant's organisations would tell one tenant what others hold.
+    """
+    stmt = _organisations_of(actor)
+    if query.strip():
+        stmt = stmt.where(Organisation.name.icontains(query.strip(), autoescape=True))
+    return paginate(stmt, page)
+
+
+def _organisations_of(actor: User):
+    return (
         select(Organisation)
         .join(Membership, Membership.organisation_id == Organisation.id)
         .where(Membership.user_id == actor.id)
@@ -111,7 +126,6 @@ def list_organisations(actor: User) -> list[Organisation]:
             selectinload(Organisation.children),
         )
     )
-    return list(db.session.scalars(stmt))
 
 
 def update_organisation(organisation: Organisation, changes: dict) -> Organisation:

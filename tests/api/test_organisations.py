@@ -452,3 +452,37 @@ class TestLeave:
 def test_every_organisation_route_needs_authentication(client, tenants, method, path):
     response = getattr(client, method)(f"{API}/organisations{path}")
     assert response.status_code == 401
+
+
+class TestSearch:
+    def test_search_finds_your_organisations_by_name_in_any_case(self, client, tenants, alice):
+        factories.make_organisation("Acme Research", owner=tenants["alice"])
+        factories.make_organisation("Acme Elsewhere", owner=tenants["carol"])
+        db.session.commit()
+        response = client.get(f"{API}/organisations/search?query=acme%20r&_limit=20&_offset=0", headers=alice)
+        assert response.status_code == 200
+        body = response.get_json()
+        assert set(body) == {"organisations", "total", "limit", "offset"}
+        assert [o["name"] for o in body["organisations"]] == ["Acme Research"]
+        assert (body["total"], body["limit"], body["offset"]) == (1, 20, 0)
+        assert list(body["organisations"][0]) == ORGANISATION_KEYS
+
+    def test_an_empty_query_pages_through_all_of_yours(self, client, tenants, alice):
+        factories.make_organisation("Second", owner=tenants["alice"])
+        db.session.commit()
+        body = client.get(f"{API}/organisations/search?query=&_limit=1&_offset=1", headers=alice).get_json()
+        assert (body["total"], [o["name"] for o in body["organisations"]]) == (2, ["Second"])
+
+    def test_other_tenants_organisations_are_never_found(self, client, tenants, carol):
+        body = client.get(f"{API}/organisations/search?query=acme", headers=carol).get_json()
+        assert body["organisations"] == [] and body["total"] == 0
+
+    @pytest.mark.parametrize("query", ["_limit=0", "_offset=-1", "query=" + "x" * 256])
+    def test_bad_arguments_are_400(self, client, tenants, alice, query):
+        assert client.get(f"{API}/organisations/search?{query}", headers=alice).status_code == 400
+
+    def test_clear_cache_is_a_harmless_no_op(self, client, tenants, alice):
+        response = client.post(f"{API}/organisations/clear-cache", headers=alice)
+        assert response.status_code == 200
+        assert response.get_json() == {"message": "Cache cleared successfully"}
+        assert client.post(f"{API}/organisations/clear-cache").status_code == 401
