@@ -82,7 +82,7 @@ def decode_token(token: str, kind: str = ACCESS) -> dict:
     local = algorithm.startswith("HS")
     token_kind = claims.get("type", ACCESS if not local else None)
     if token_kind != kind:
-        raise Unauthorized("Invalid token", f"This is not an {kind} token." if kind == ACCESS else "This is not a refresh token.")
+        raise Unauthorized("Invalid token", "This is not an access token." if kind == ACCESS else "This is not a refresh token.")
     claims["external"] = not local
     return claims
 

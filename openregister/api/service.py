@@ -48,5 +48,3 @@ class Status(MethodView):
             "productname": PRODUCT_NAME,
             "extendedSupport": False,
         }
-
-

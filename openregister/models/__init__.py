@@ -7,4 +7,7 @@ from .message import ROLES, Feedback, Message
 from .organisation import Membership, Organisation
 from .user import AppPassword, User
 
-__all__ = ["ROLES", "Agent", "AppPassword", "Conversation", "Feedback", "LoginFailure", "Membership", "Message", "Organisation", "User"]
+__all__ = [
+    "ROLES", "Agent", "AppPassword", "Conversation", "Feedback", "LoginFailure", "Membership", "Message", "Organisation",
+    "User",
+]

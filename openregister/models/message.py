@@ -32,7 +32,10 @@ class Message(db.Model):
 # Loaded with every conversation in the same SELECT, so a page of conversations costs one query,
 # and always right because nothing has to keep it in step.
 Conversation.message_count = column_property(
-    select(func.count(Message.id)).where(Message.conversation_id == Conversation.id).correlate_except(Message).scalar_subquery()
+    select(func.count(Message.id))
+    .where(Message.conversation_id == Conversation.id)
+    .correlate_except(Message)
+    .scalar_subquery()
 )
 
 

@@ -42,9 +42,13 @@ def list_conversations(actor: User, page: Window, *, archived: bool | None = Fal
     if archived is None:
         stmt = stmt.order_by(Conversation.updated.desc(), Conversation.id.desc())
     elif archived:
-        stmt = stmt.where(Conversation.deleted_at.is_not(None)).order_by(Conversation.deleted_at.desc(), Conversation.id.desc())
+        stmt = stmt.where(Conversation.deleted_at.is_not(None)).order_by(
+            Conversation.deleted_at.desc(), Conversation.id.desc()
+        )
     else:
-        stmt = stmt.where(Conversation.deleted_at.is_(None)).order_by(Conversation.updated.desc(), Conversation.id.desc())
+        stmt = stmt.where(Conversation.deleted_at.is_(None)).order_by(
+            Conversation.updated.desc(), Conversation.id.desc()
+        )
     return paginate(stmt, page)
 
 

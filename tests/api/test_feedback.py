@@ -151,8 +151,9 @@ class TestRemove:
         rate(client, alice, exchange, {"type": "positive"})
         assert [unrate(client, alice, exchange).status_code for _ in range(2)] == [200, 404]
 
-    def test_conversation_of_another_member_is_403_and_the_feedback_stays(self, client, tenants, alice, auth_headers,
-                                                                        exchange):
+    def test_conversation_of_another_member_is_403_and_the_feedback_stays(
+        self, client, tenants, alice, auth_headers, exchange
+    ):
         rate(client, alice, exchange, {"type": "positive"})
         assert unrate(client, auth_headers(tenants["bob"]), exchange).status_code == 403
         assert row_count(Feedback) == 1
