@@ -72,21 +72,6 @@ BAD_BODIES = [
 ]
 
 
-@pytest.fixture
-def alice(tenants, auth_headers):
-    return auth_headers(tenants["alice"])
-
-
-@pytest.fixture
-def bob(tenants, auth_headers):
-    return auth_headers(tenants["bob"])
-
-
-@pytest.fixture
-def carol(tenants, auth_headers):
-    return auth_headers(tenants["carol"])
-
-
 def url(agent_or_ref="") -> str:
     ref = agent_or_ref.uuid if isinstance(agent_or_ref, Agent) else agent_or_ref
     return f"{API}/agents/{ref}" if ref != "" else f"{API}/agents"

@@ -20,11 +20,6 @@ ERROR_KEYS = {"error", "message"}
 
 
 @pytest.fixture
-def alice(tenants, auth_headers):
-    return auth_headers(tenants["alice"])
-
-
-@pytest.fixture
 def agent(tenants):
     agent = factories.make_agent(tenants["alice"], tenants["acme"], prompt="You help Acme's staff.")
     db.session.commit()

@@ -17,11 +17,6 @@ CONVERSATION_KEYS = {
 MESSAGE_KEYS = {"id", "uuid", "conversationId", "role", "content", "sources", "created"}
 
 
-@pytest.fixture
-def alice(tenants, auth_headers):
-    return auth_headers(tenants["alice"])
-
-
 def create(client, headers, body=None):
     return client.post(f"{API}/conversations", json=body if body is not None else {}, headers=headers)
 

@@ -15,11 +15,6 @@ FEEDBACK_KEYS = {
 
 
 @pytest.fixture
-def alice(tenants, auth_headers):
-    return auth_headers(tenants["alice"])
-
-
-@pytest.fixture
 def exchange(tenants):
     """Alice's conversation with an agent: a question and its answer."""
     agent = factories.make_agent(tenants["alice"], tenants["acme"])

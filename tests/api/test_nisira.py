@@ -34,11 +34,6 @@ SLUG = re.compile(r"[A-Za-z0-9_-]{11}")
 
 
 @pytest.fixture
-def alice(tenants, auth_headers):
-    return auth_headers(tenants["alice"])
-
-
-@pytest.fixture
 def chat(tenants):
     """Alice's conversation in Acme: a question and its answer."""
     conversation = factories.make_conversation(tenants["alice"], title="Billing")

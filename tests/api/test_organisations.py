@@ -17,21 +17,6 @@ ORGANISATION_KEYS = [
 ]
 
 
-@pytest.fixture
-def alice(tenants, auth_headers):
-    return auth_headers(tenants["alice"])
-
-
-@pytest.fixture
-def bob(tenants, auth_headers):
-    return auth_headers(tenants["bob"])
-
-
-@pytest.fixture
-def carol(tenants, auth_headers):
-    return auth_headers(tenants["carol"])
-
-
 def url(organisation_or_ref="", action="") -> str:
     ref = organisation_or_ref.uuid if isinstance(organisation_or_ref, Organisation) else organisation_or_ref
     path = f"{API}/organisations" + (f"/{ref}" if ref != "" else "")
