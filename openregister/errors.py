@@ -1,6 +1,7 @@
 """The API's errors: one body shape, one set of handlers for the whole app."""
 
 import logging
+import re
 
 from flask import jsonify
 from marshmallow import ValidationError
@@ -11,14 +12,26 @@ from .extensions import db
 log = logging.getLogger(__name__)
 
 
+def error_code(title: str) -> str:
+    """A code spelled like the title: "Invalid token" -> "invalid_token"."""
+    return re.sub(r"\W+", "_", title.lower()).strip("_")
+
+
 class ApiError(Exception):
-    """An error with a status and a short title; the message says what went wrong, for a person."""
+    """An error with a status, a stable code and a short title; the message says what went wrong, for a person.
+
+    The code names the error for the code that renders it (NISIRA words its errors by code); the
+    title and the message are what a person reads, and may be reworded. An error raised without a
+    code gets one spelled like its title.
+    """
 
     status = 500
+    code = "internal_server_error"
     title = "Internal Server Error"
 
-    def __init__(self, title=None, message=None, *, errors=None, headers=None):
+    def __init__(self, title=None, message=None, *, code=None, errors=None, headers=None):
         super().__init__(message or title or self.title)
+        self.code = code or (error_code(title) if title else self.code)
         self.title = title or self.title
         self.message = message or self.title
         self.errors = errors
@@ -26,11 +39,13 @@ class ApiError(Exception):
 
 
 class BadRequest(ApiError):
+    code = "bad_request"
     status = 400
     title = "Bad Request"
 
 
 class Unauthorized(ApiError):
+    code = "unauthorized"
     status = 401
     title = "Unauthorized"
 
@@ -40,41 +55,49 @@ class Unauthorized(ApiError):
 
 
 class Forbidden(ApiError):
+    code = "access_denied"
     status = 403
     title = "Access denied"
 
 
 class NotFound(ApiError):
+    code = "not_found"
     status = 404
     title = "Not found"
 
 
 class Conflict(ApiError):
+    code = "conflict"
     status = 409
     title = "Conflict"
 
 
 class TooManyRequests(ApiError):
+    code = "too_many_requests"
     status = 429
     title = "Too Many Requests"
 
 
 class UnsupportedMediaType(ApiError):
+    code = "unsupported_media_type"
     status = 415
     title = "Unsupported Media Type"
 
 
 class ProviderError(ApiError):
+    code = "provider_error"
     status = 502
     title = "Provider error"
 
 
 class ProviderUnavailable(ApiError):
+    code = "provider_unavailable"
     status = 503
     title = "Provider unavailable"
 
 
 class ProviderTimeout(ApiError):
+    code = "provider_timeout"
     status = 504
     title = "Provider timeout"
 

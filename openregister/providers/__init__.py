@@ -22,7 +22,8 @@ def provider_for(name: str | None, settings: LlmSettings, *, base_url: str | Non
         return OfflineProvider()
     if name not in PROVIDER_NAMES:
         raise ProviderUnavailable(
-            "Provider unavailable", f"Unknown provider {name!r}; this server offers {', '.join(PROVIDER_NAMES)}."
+            "Provider unavailable", f"Unknown provider {name!r}; this server offers {', '.join(PROVIDER_NAMES)}.",
+            code="provider_unavailable"
         )
     # Agent owners choose their baseUrl; unless the operator allowed it, this server would post to any
     # address an owner names, internal ones included.
@@ -30,6 +31,7 @@ def provider_for(name: str | None, settings: LlmSettings, *, base_url: str | Non
         raise ProviderUnavailable(
             "Provider unavailable",
             "The agent's baseUrl is not allowed here: the operator can list it in OPENREGISTER_LLM_ALLOWED_BASE_URLS.",
+            code="provider_unavailable",
         )
     url = base_url or settings.base_url or (OLLAMA_BASE_URL if name == "ollama" else None)
     # The API key goes only to the server it was configured for: agents are editable by their owners,

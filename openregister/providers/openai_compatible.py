@@ -32,11 +32,13 @@ class OpenAICompatibleProvider:
             raise ProviderUnavailable(
                 "Provider unavailable",
                 "No language model server is configured: set OPENREGISTER_LLM_BASE_URL or the agent's baseUrl.",
+                code="provider_unavailable",
             )
         model = model or self.default_model
         if not model:
             raise ProviderUnavailable(
-                "Provider unavailable", "No model is configured: set the agent's model or OPENREGISTER_LLM_MODEL."
+                "Provider unavailable", "No model is configured: set the agent's model or OPENREGISTER_LLM_MODEL.",
+                code="provider_unavailable"
             )
         body = {"model": model, "messages": [{"role": "system", "content": system_prompt}, *messages]}
         if temperature is not None:
@@ -52,14 +54,15 @@ class OpenAICompatibleProvider:
             return httpx.post(url, json=body, headers=headers, timeout=self.timeout)
         except httpx.TimeoutException:
             raise ProviderTimeout(
-                "Provider timeout", f"The language model server did not answer within {self.timeout:g} seconds."
+                "Provider timeout", f"The language model server did not answer within {self.timeout:g} seconds.",
+                code="provider_timeout"
             ) from None
         except (httpx.ConnectError, httpx.UnsupportedProtocol, httpx.InvalidURL) as error:
             log.warning("Language model server %s unreachable: %r", url, error)
-            raise ProviderUnavailable("Provider unavailable", "The language model server cannot be reached.") from None
+            raise ProviderUnavailable("Provider unavailable", "The language model server cannot be reached.", code="provider_unavailable") from None
         except httpx.TransportError as error:
             log.warning("Language model server %s broke off its answer: %r", url, error)
-            raise ProviderError("Provider error", "The language model server broke off its answer.") from None
+            raise ProviderError("Provider error", "The language model server broke off its answer.", code="provider_error") from None
 
 
 def _reply_from(response: httpx.Response) -> Reply:
@@ -68,7 +71,8 @@ def _reply_from(response: httpx.Response) -> Reply:
         # Our status stays 502 whatever the server said; its body may help the operator, not the user.
         log.warning("Language model server answered %s: %.500s", response.status_code, response.text)
         raise ProviderError(
-            "Provider error", f"The language model server answered with HTTP status {response.status_code}."
+            "Provider error", f"The language model server answered with HTTP status {response.status_code}.",
+            code="provider_error"
         )
     try:
         content = response.json()["choices"][0]["message"]["content"]
@@ -76,5 +80,5 @@ def _reply_from(response: httpx.Response) -> Reply:
         content = None
     if not isinstance(content, str):
         log.warning("Language model server sent a malformed answer: %.500s", response.text)
-        raise ProviderError("Provider error", "The language model server sent an answer that is not a chat completion.")
+        raise ProviderError("Provider error", "The language model server sent an answer that is not a chat completion.", code="provider_error")
     return Reply(content)

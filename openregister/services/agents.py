@@ -32,9 +32,9 @@ def get_agent_for(actor: User, ref, *, write: bool = False) -> Agent:
     """
     agent = find_usable_agent(actor, ref)
     if agent is None:
-        raise NotFound("Agent not found", f"No agent {ref} that you may use.")
+        raise NotFound("Agent not found", f"No agent {ref} that you may use.", code="agent_not_found")
     if write and agent.owner_id != actor.id:
-        raise Forbidden("Access denied", "Only the owner of this agent may change or delete it.")
+        raise Forbidden("Access denied", "Only the owner of this agent may change or delete it.", code="access_denied")
     return agent
 
 

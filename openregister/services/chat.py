@@ -62,7 +62,7 @@ def send_message(
     """
     started = time.perf_counter()
     if not message or not message.strip():
-        raise BadRequest("Missing message", "Send the text of your message in `message`.")
+        raise BadRequest("Missing message", "Send the text of your message in `message`.", code="missing_message")
     conversation = conversation_to_chat_in(actor, conversation_ref=conversation_ref, agent_ref=agent_ref)
     user_message = add_message(conversation, "user", message)
     commit()
@@ -91,18 +91,19 @@ def conversation_to_chat_in(actor: User, *, conversation_ref=None, agent_ref=Non
     if conversation_ref:
         conversation = get_conversation_for(actor, conversation_ref, write=True)
         if conversation.is_archived:
-            raise Conflict("Conversation archived", "Restore the conversation before you send messages to it.")
+            raise Conflict("Conversation archived", "Restore the conversation before you send messages to it.", code="conversation_archived")
         agent = conversation.agent
         if agent is not None and not (agent.active and may_use(actor, agent, conversation.organisation_id)):
-            raise NotFound("Agent not found", "The agent of this conversation is no longer available to you.")
+            raise NotFound("Agent not found", "The agent of this conversation is no longer available to you.", code="agent_not_found")
         return conversation
     if agent_ref:
         agent = find_usable_agent(actor, agent_ref)
         if agent is None or not agent.active:
-            raise NotFound("Agent not found", f"No agent {agent_ref} that you may use.")
+            raise NotFound("Agent not found", f"No agent {agent_ref} that you may use.", code="agent_not_found")
         return create_conversation(actor, agent=agent)
     raise BadRequest(
-        "Missing conversation or agentUuid", "Send `conversation` to continue one, or `agentUuid` to start one."
+        "Missing conversation or agentUuid", "Send `conversation` to continue one, or `agentUuid` to start one.",
+        code="missing_conversation_or_agent"
     )
 
 
@@ -156,7 +157,7 @@ def title_from(text: str) -> str:
 def find_history_conversation(actor: User, ref, *, write: bool = False) -> Conversation:
     """The conversation the history routes' conversationId names; raises BadRequest without one."""
     if not ref:
-        raise BadRequest("Missing conversationId", "Name the conversation with the conversationId parameter.")
+        raise BadRequest("Missing conversationId", "Name the conversation with the conversationId parameter.", code="missing_conversation_id")
     return get_conversation_for(actor, ref, write=write)
 
 

@@ -22,14 +22,14 @@ def get_conversation_for(actor: User, ref, *, write: bool = False) -> Conversati
     """
     conversation = find_by_ref(Conversation, ref)
     if conversation is None:
-        raise NotFound("Conversation not found", f"No conversation {ref}.")
+        raise NotFound("Conversation not found", f"No conversation {ref}.", code="conversation_not_found")
     if conversation.user_id == actor.id:
         if write or conversation.organisation_id == active_organisation_id(actor):
             return conversation
-        raise Forbidden("Access denied", "This conversation belongs to an organisation that is not your active one.")
+        raise Forbidden("Access denied", "This conversation belongs to an organisation that is not your active one.", code="access_denied")
     if is_member(actor, conversation.organisation_id):
-        raise Forbidden("Access denied", "This conversation belongs to another user.")
-    raise NotFound("Conversation not found", f"No conversation {ref}.")
+        raise Forbidden("Access denied", "This conversation belongs to another user.", code="access_denied")
+    raise NotFound("Conversation not found", f"No conversation {ref}.", code="conversation_not_found")
 
 
 def list_conversations(actor: User, page: Window, *, archived: bool | None = False) -> dict:
@@ -82,7 +82,7 @@ def resolve_agent(actor: User, *, agent_uuid=None, agent_id=None) -> Agent | Non
         return None
     agent = find_usable_agent(actor, ref)
     if agent is None:
-        raise BadRequest("Agent not found", f"No agent {ref} that you may use.")
+        raise BadRequest("Agent not found", f"No agent {ref} that you may use.", code="agent_not_found")
     return agent
 
 

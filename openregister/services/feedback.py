@@ -21,7 +21,7 @@ def find_message_for(actor: User, conversation_ref, message_ref) -> Message:
     conversation = get_conversation_for(actor, conversation_ref, write=True)
     message = find_by_ref(Message, message_ref)
     if message is None or message.conversation_id != conversation.id:
-        raise NotFound("Message not found", f"No message {message_ref} in this conversation.")
+        raise NotFound("Message not found", f"No message {message_ref} in this conversation.", code="message_not_found")
     return message
 
 
@@ -31,9 +31,9 @@ def give_feedback(actor: User, message: Message, *, feedback_type, comment=UNCHA
     Raises BadRequest for a type other than "positive"/"negative" and for a message that is not an answer.
     """
     if feedback_type not in FEEDBACK_TYPES:
-        raise BadRequest("Invalid feedback type", 'The feedback type must be "positive" or "negative".')
+        raise BadRequest("Invalid feedback type", 'The feedback type must be "positive" or "negative".', code="invalid_feedback_type")
     if message.role != "assistant":
-        raise BadRequest("Not an assistant message", "Only the assistant's messages take feedback.")
+        raise BadRequest("Not an assistant message", "Only the assistant's messages take feedback.", code="not_an_assistant_message")
     feedback = find_feedback(actor, message)
     if feedback is None:
         conversation = message.conversation
@@ -58,7 +58,7 @@ def remove_feedback(actor: User, message: Message) -> None:
     """Delete the actor's feedback on the message; raises NotFound when there is none."""
     feedback = find_feedback(actor, message)
     if feedback is None:
-        raise NotFound("Feedback not found", "You have not given feedback on this message.")
+        raise NotFound("Feedback not found", "You have not given feedback on this message.", code="feedback_not_found")
     db.session.delete(feedback)
     db.session.flush()
 

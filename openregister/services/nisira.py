@@ -90,11 +90,11 @@ def pick_issue_tag(comment: str | None) -> str:
 def check_sign_in_fields(username: str | None, password: str | None) -> None:
     """Raises BadRequest, in NISIRA's words, when the user name or the password is missing."""
     if not username and not password:
-        raise BadRequest("Por favor ingresa tu usuario y contraseña", "Send `username` and `password`.")
+        raise BadRequest("Por favor ingresa tu usuario y contraseña", "Send `username` and `password`.", code="missing_credentials")
     if not username:
-        raise BadRequest("Por favor ingresa tu nombre de usuario", "Send `username`.")
+        raise BadRequest("Por favor ingresa tu nombre de usuario", "Send `username`.", code="missing_username")
     if not password:
-        raise BadRequest("Por favor ingresa tu contraseña", "Send `password`.")
+        raise BadRequest("Por favor ingresa tu contraseña", "Send `password`.", code="missing_password")
 
 
 def page_window(page: int, size: int) -> Window:
@@ -128,7 +128,7 @@ def get_nisira_conversation(actor: User, ref) -> Conversation:
     """The conversation `ref` (slug or id) that NISIRA may show the actor; raises NotFound otherwise."""
     conversation = visible_conversation(actor, ref)
     if conversation is None:
-        raise NotFound(CONVERSATION_NOT_FOUND, f"No conversation {ref}.")
+        raise NotFound(CONVERSATION_NOT_FOUND, f"No conversation {ref}.", code="conversation_not_found")
     return conversation
 
 
@@ -198,9 +198,9 @@ def send_nisira_message(
     Raises BadRequest (blank content, no conversation), NotFound, and what send_message raises.
     """
     if not content or not content.strip():
-        raise BadRequest(EMPTY_MESSAGE, "Send the text of your message in `content`.")
+        raise BadRequest(EMPTY_MESSAGE, "Send the text of your message in `content`.", code="empty_message")
     if conversation_ref in (None, ""):
-        raise BadRequest(CONVERSATION_REQUIRED, "Name the conversation in `conversation_id`.")
+        raise BadRequest(CONVERSATION_REQUIRED, "Name the conversation in `conversation_id`.", code="conversation_required")
     conversation = get_nisira_conversation(actor, conversation_ref)
     return exchange_of(
         send_message(actor, message=content, conversation_ref=conversation.id, settings=settings, commit=commit)
@@ -212,7 +212,7 @@ def send_rag_message(
 ) -> dict:
     """As send_nisira_message, but without `conversation_ref` a new conversation is titled after `content`."""
     if not content or not content.strip():
-        raise BadRequest(CONTENT_REQUIRED, "Send the text of your message in `content`.")
+        raise BadRequest(CONTENT_REQUIRED, "Send the text of your message in `content`.", code="content_required")
     if conversation_ref in (None, ""):
         conversation = create_conversation(actor, title=title_from_content(content))
     else:
@@ -230,9 +230,9 @@ def rate_message(actor: User, *, message_id: int, value: str, comment=UNCHANGED,
     """
     message = find_by_ref(Message, message_id)
     if message is None or visible_conversation(actor, message.conversation_id) is None:
-        raise NotFound(MESSAGE_NOT_FOUND, f"No message {message_id} that you may rate.")
+        raise NotFound(MESSAGE_NOT_FOUND, f"No message {message_id} that you may rate.", code="message_not_found")
     if message.role != "assistant":
-        raise BadRequest(ONLY_ANSWERS_RATED, "Only the assistant's messages take ratings.")
+        raise BadRequest(ONLY_ANSWERS_RATED, "Only the assistant's messages take ratings.", code="only_answers_rated")
     existing = find_feedback(actor, message)
     if value == CLEAR:
         if existing is not None:

@@ -90,11 +90,11 @@ def get_organisation_for(actor: User, ref, *, owner_only: bool = False) -> Organ
     """
     organisation = find_by_ref(Organisation, ref)
     if organisation is None:
-        raise NotFound("Organisation not found", f"No organisation {ref}.")
+        raise NotFound("Organisation not found", f"No organisation {ref}.", code="organisation_not_found")
     if owner_only and organisation.owner_id != actor.id:
-        raise Forbidden("Access denied", "Only the owner of this organisation may do that.")
+        raise Forbidden("Access denied", "Only the owner of this organisation may do that.", code="access_denied")
     if not is_member(actor, organisation.id):
-        raise Forbidden("Access denied", "You are not a member of this organisation.")
+        raise Forbidden("Access denied", "You are not a member of this organisation.", code="access_denied")
     return organisation
 
 
@@ -136,7 +136,7 @@ def update_organisation(organisation: Organisation, changes: dict) -> Organisati
     slug = changes.get("slug")
     if slug is not None and slug != organisation.slug:
         if db.session.scalar(select(Organisation.id).where(Organisation.slug == slug)) is not None:
-            raise Conflict("Slug taken", f"Another organisation has the slug {slug!r}.")
+            raise Conflict("Slug taken", f"Another organisation has the slug {slug!r}.", code="slug_taken")
     for name, value in changes.items():
         setattr(organisation, name, value)
     organisation.updated = utcnow()
@@ -156,6 +156,7 @@ def delete_organisation(organisation: Organisation) -> None:
             "Organisation not empty",
             f"{organisation.name} still holds {conversations} conversation(s) and {agents} agent(s); "
             "delete them first.",
+            code="organisation_not_empty",
         )
     db.session.delete(organisation)
     db.session.flush()
@@ -171,7 +172,7 @@ def set_active_organisation(actor: User, organisation: Organisation) -> Organisa
 def _user_named(username: str) -> User:
     user = db.session.scalars(select(User).where(User.username == username)).first()
     if user is None:
-        raise NotFound("User not found", f"No user {username!r}.")
+        raise NotFound("User not found", f"No user {username!r}.", code="user_not_found")
     return user
 
 
@@ -198,15 +199,15 @@ def leave_organisation(actor: User, organisation: Organisation, username: str | 
     """
     removes_another = username not in (None, actor.username)
     if removes_another and organisation.owner_id != actor.id:
-        raise Forbidden("Access denied", "Only the owner of this organisation may remove its members.")
+        raise Forbidden("Access denied", "Only the owner of this organisation may remove its members.", code="access_denied")
     leaver = _user_named(username) if removes_another else actor
     membership = db.session.get(Membership, (organisation.id, leaver.id))
     if membership is None:
-        raise BadRequest("Not a member", f"{leaver.username} is not a member of {organisation.name}.")
+        raise BadRequest("Not a member", f"{leaver.username} is not a member of {organisation.name}.", code="not_a_member")
     if organisation.owner_id == leaver.id:
-        raise Conflict("Owner cannot leave", "The owner stays a member; delete the organisation instead.")
+        raise Conflict("Owner cannot leave", "The owner stays a member; delete the organisation instead.", code="owner_cannot_leave")
     if len(membership_ids(leaver)) == 1:
-        raise BadRequest("Last organisation", f"{organisation.name} is {leaver.username}'s last organisation.")
+        raise BadRequest("Last organisation", f"{organisation.name} is {leaver.username}'s last organisation.", code="last_organisation")
     was_active = active_organisation_id(leaver) == organisation.id
     db.session.delete(membership)
     db.session.flush()

@@ -18,9 +18,9 @@ def create_user(username: str, password: str, *, organisation_name: str | None =
     """
     username = username.strip()
     if not username or not password:
-        raise BadRequest("Invalid user", "A user needs a name and a password.")
+        raise BadRequest("Invalid user", "A user needs a name and a password.", code="invalid_user")
     if find_user(username) is not None:
-        raise Conflict("User exists", f"A user named {username!r} exists already.")
+        raise Conflict("User exists", f"A user named {username!r} exists already.", code="user_exists")
     user = User(username=username)
     user.set_password(password)
     db.session.add(user)
