@@ -6,6 +6,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from .openapi import BlueprintDocs
+
 # Stable constraint names, so that migrations can refer to them on every database.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -24,4 +26,6 @@ class Base(DeclarativeBase):
 # only reload the same rows. (Each request has a session of its own, so nothing stale outlives it.)
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
-api = Api()
+# Our blueprints finish their routes' docs through this plugin (openregister.api.Blueprint.finish_doc).
+blueprint_docs = BlueprintDocs()
+api = Api(spec_kwargs={"extra_plugins": [blueprint_docs]})

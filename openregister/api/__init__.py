@@ -1,13 +1,17 @@
 """The HTTP layer: thin views that parse, call one service, commit, and dump."""
 
+import json
 from http import HTTPStatus
 
 from flask import request
 from flask_smorest import Blueprint as SmorestBlueprint
-from webargs.flaskparser import FlaskParser
+from marshmallow import missing
+from webargs.core import parse_json
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from ..auth import require_user
 from ..errors import BadRequest, UnsupportedMediaType
+from ..extensions import blueprint_docs
 from .docs import AUTHENTICATED, ERROR_RESPONSES, URI_TOO_LONG, register_api_docs
 
 
@@ -19,8 +23,16 @@ class Parser(FlaskParser):
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         raise error
 
-    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
-        raise BadRequest("Malformed JSON", f"The request body is not valid JSON: {error}.")
+    def load_json(self, req, schema):
+        # As webargs reads a JSON body (an empty one is absent), with our error for one that is not JSON.
+        if not is_json_request(req):
+            return missing
+        try:
+            return parse_json(req.get_data(cache=True))
+        except json.JSONDecodeError as error:
+            if error.doc == "":
+                return missing
+            raise BadRequest("Malformed JSON", f"The request body is not valid JSON: {error}.", code="malformed_json") from None
 
 
 class Blueprint(SmorestBlueprint):
@@ -29,16 +41,13 @@ class Blueprint(SmorestBlueprint):
     What any route of its kind can answer is documented here (a security requirement with 401 and
     429, 400 with arguments, 413 with a body, 415 for writes, 414 with query parameters); a view adds
     what its service refuses with `errors()`. A blueprint with error handlers of its own renders,
-    and documents, its own errors.
+    and documents, its own errors. The docs are finished in `finish_doc`, which the apispec plugin
+    `openregister.openapi.BlueprintDocs` calls for every operation of a registered blueprint.
     """
 
     ARGUMENTS_PARSER = Parser()
     # The OpenAPI security requirement of every route; protected() sets it.
     security = None
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._prepare_doc_cbks.extend((self._prepare_body_doc, self._prepare_errors_doc))
 
     def errors(self, *statuses):
         """Document the error statuses that a view's service answers, with the error body."""
@@ -50,25 +59,17 @@ class Blueprint(SmorestBlueprint):
 
         return decorator
 
-    @staticmethod
-    def _prepare_body_doc(doc, doc_info, **kwargs):
-        # The parser reads an absent body as {}, so only a schema with required fields needs one.
-        body = doc.get("requestBody")
-        if body:
-            schema = next(iter(body["content"].values()))["schema"]
-            schema = schema() if isinstance(schema, type) else schema
-            body["required"] = schema.partial is not True and any(field.required for field in schema.fields.values())
-        return doc
+    def finish_doc(self, doc: dict, method: str) -> None:
+        document_body_requirement(doc)
+        if not self.error_handler_spec:
+            # A blueprint with handlers of its own answers its errors in a body of its own.
+            self.document_errors(doc, method)
 
-    def _prepare_errors_doc(self, doc, doc_info, *, method, **kwargs):
-        if self.error_handler_spec:
-            # Its own handlers answer its errors, in a body of its own.
-            return doc
+    def document_errors(self, doc: dict, method: str) -> None:
         statuses = []
         if self.security:
-            doc["security"] = self.security
             statuses += [401, 429]
-        if "arguments" in doc_info:
+        if "requestBody" in doc or doc.get("parameters"):
             statuses.append(400)
         if "requestBody" in doc:
             statuses.append(413)
@@ -83,7 +84,25 @@ class Blueprint(SmorestBlueprint):
         if any(parameter["in"] == "query" for parameter in doc.get("parameters", [])):
             responses[414] = URI_TOO_LONG[0]
         doc["responses"] = dict(sorted(responses.items(), key=lambda item: int(item[0])))
-        return doc
+        if self.security and "security" not in doc:
+            # Where smorest's own docs end and the docstring's begin, as the document always had it.
+            finished = {}
+            for key, value in doc.items():
+                if key in ("summary", "description", "tags") and "security" not in finished:
+                    finished["security"] = self.security
+                finished[key] = value
+            finished.setdefault("security", self.security)
+            doc.clear()
+            doc.update(finished)
+
+
+def document_body_requirement(doc: dict) -> None:
+    # The parser reads an absent body as {}, so only a schema with required fields needs one.
+    body = doc.get("requestBody")
+    if body:
+        schema = next(iter(body["content"].values()))["schema"]
+        schema = schema() if isinstance(schema, type) else schema
+        body["required"] = schema.partial is not True and any(field.required for field in schema.fields.values())
 
 
 def protected(name: str, import_name: str) -> Blueprint:
@@ -109,6 +128,8 @@ def register_blueprints(app, api) -> None:
 
     app.before_request(require_json_body)
     register_api_docs(api)
+    for module in (auth, conversations, chat, feedback, agents, organisations, service, capabilities, nisira):
+        blueprint_docs.register(module.bp)
     for module in (auth, conversations, chat, feedback, agents, organisations):
         api.register_blueprint(module.bp, url_prefix=API_PREFIX)
     api.register_blueprint(service.bp)
