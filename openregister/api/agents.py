@@ -66,15 +66,17 @@ class AgentByRef(MethodView):
     @bp.errors(403, 404)
     def put(self, data, ref):
         """Replace your agent's writable fields; absent ones go back to their defaults."""
-        agent = service.update_agent(service.get_agent_for(g.current_user, ref, write=True), data)
-        db.session.commit()
-        return agent
+        return self.update(data, ref)
 
     @bp.arguments(AgentPatchSchema)
     @bp.response(200, AgentSchema)
     @bp.errors(403, 404)
     def patch(self, data, ref):
         """Change only the fields sent of your agent."""
+        return self.update(data, ref)
+
+    @staticmethod
+    def update(data, ref):
         agent = service.update_agent(service.get_agent_for(g.current_user, ref, write=True), data)
         db.session.commit()
         return agent

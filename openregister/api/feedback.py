@@ -17,7 +17,7 @@ class MessageFeedback(MethodView):
     @bp.errors(403, 404)
     def post(self, data, ref, message_ref):
         """Rate an assistant message, or change your rating."""
-        message = service.find_message_for(g.current_user, ref, message_ref)
+        message = service.get_message_for(g.current_user, ref, message_ref)
         feedback = service.give_feedback(
             g.current_user, message, feedback_type=data["feedback_type"], comment=data.get("comment", service.UNCHANGED)
         )
@@ -28,6 +28,6 @@ class MessageFeedback(MethodView):
     @bp.errors(403, 404)
     def delete(self, ref, message_ref):
         """Remove your rating of a message."""
-        service.remove_feedback(g.current_user, service.find_message_for(g.current_user, ref, message_ref))
+        service.remove_feedback(g.current_user, service.get_message_for(g.current_user, ref, message_ref))
         db.session.commit()
         return {"message": "Feedback removed"}

@@ -216,6 +216,19 @@ class ConversationByRef(ConversationDelete):
     pass
 
 
+def send_with(send, data) -> dict:
+    """The chat routes' one body: `send` (a NISIRA service function) stores the question, asks, stores the answer."""
+    exchange = send(
+        g.current_user,
+        conversation_ref=data.get("conversation_id"),
+        content=data.get("content"),
+        settings=LlmSettings.from_config(current_app.config),
+        commit=db.session.commit,
+    )
+    db.session.commit()
+    return exchange
+
+
 @bp.route("/api/chat/", strict_slashes=False)
 class Chat(MethodView):
     @bp.arguments(NisiraChatRequestSchema)
@@ -223,15 +236,7 @@ class Chat(MethodView):
     @documented(400, 404, 413, 415, 502, 503, 504)
     def post(self, data):
         """Send a message to a conversation and get the assistant's answer."""
-        exchange = service.send_nisira_message(
-            g.current_user,
-            conversation_ref=data.get("conversation_id"),
-            content=data.get("content"),
-            settings=LlmSettings.from_config(current_app.config),
-            commit=db.session.commit,
-        )
-        db.session.commit()
-        return exchange
+        return send_with(service.send_nisira_message, data)
 
 
 @bp.route("/api/rag/chat/", strict_slashes=False)
@@ -241,15 +246,7 @@ class RagChat(MethodView):
     @documented(400, 404, 413, 415, 502, 503, 504)
     def post(self, data):
         """Send a message, starting a conversation when none is named; no retrieval is done."""
-        exchange = service.send_rag_message(
-            g.current_user,
-            conversation_ref=data.get("conversation_id"),
-            content=data.get("content"),
-            settings=LlmSettings.from_config(current_app.config),
-            commit=db.session.commit,
-        )
-        db.session.commit()
-        return exchange
+        return send_with(service.send_rag_message, data)
 
 
 @bp.route("/api/ratings/", strict_slashes=False)

@@ -22,3 +22,9 @@ def new_uuid() -> str:
 class TimestampMixin:
     created: Mapped[datetime] = mapped_column(default=utcnow)
     updated: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def apply(self, changes: dict) -> None:
+        """Set the attributes named in `changes` and mark the row updated now."""
+        for name, value in changes.items():
+            setattr(self, name, value)
+        self.updated = utcnow()

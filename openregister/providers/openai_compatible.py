@@ -59,10 +59,16 @@ class OpenAICompatibleProvider:
             ) from None
         except (httpx.ConnectError, httpx.UnsupportedProtocol, httpx.InvalidURL) as error:
             log.warning("Language model server %s unreachable: %r", url, error)
-            raise ProviderUnavailable("Provider unavailable", "The language model server cannot be reached.", code="provider_unavailable") from None
+            raise ProviderUnavailable(
+                "Provider unavailable", "The language model server cannot be reached.",
+                code="provider_unavailable",
+            ) from None
         except httpx.TransportError as error:
             log.warning("Language model server %s broke off its answer: %r", url, error)
-            raise ProviderError("Provider error", "The language model server broke off its answer.", code="provider_error") from None
+            raise ProviderError(
+                "Provider error", "The language model server broke off its answer.",
+                code="provider_error",
+            ) from None
 
 
 def _reply_from(response: httpx.Response) -> Reply:
@@ -80,5 +86,8 @@ def _reply_from(response: httpx.Response) -> Reply:
         content = None
     if not isinstance(content, str):
         log.warning("Language model server sent a malformed answer: %.500s", response.text)
-        raise ProviderError("Provider error", "The language model server sent an answer that is not a chat completion.", code="provider_error")
+        raise ProviderError(
+            "Provider error", "The language model server sent an answer that is not a chat completion.",
+            code="provider_error",
+        )
     return Reply(content)

@@ -3,22 +3,13 @@
 from marshmallow import ValidationError, fields, validate
 
 from ..providers import PROVIDER_NAMES
-from .base import CamelCaseSchema, InputSchema, JsonObject, Timestamp, not_blank
+from .base import CamelCaseSchema, InputSchema, JsonObject, StrictBoolean, Timestamp, not_blank
 from .pagination import PaginationArgsSchema, page_schema
 
 CONFIGURATION_MAX_BYTES = 64 * 1024
 INTEGER_MAX = 2**31 - 1  # the integer columns are 32-bit on PostgreSQL
 # An empty provider means the server's configured default.
 PROVIDERS = ("", *PROVIDER_NAMES)
-
-
-class StrictBoolean(fields.Boolean):
-    """true or false only: "yes" or 1 in a JSON body is a wrong type."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
 
 
 class StrictNumber(fields.Float):

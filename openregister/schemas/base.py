@@ -25,19 +25,27 @@ class InputSchema(CamelCaseSchema):
         unknown = EXCLUDE
 
 
+def isoformat(value: datetime) -> str:
+    """ISO 8601 in UTC with a Z suffix, to the second."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.replace(microsecond=0).isoformat() + "Z"
+
+
 class Timestamp(fields.DateTime):
     """ISO 8601 in UTC with a Z suffix, to the second; the database keeps the microseconds."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.replace(microsecond=0).isoformat() + "Z"
+        return None if value is None else isoformat(value)
 
 
-def isoformat(value: datetime) -> str:
-    return Timestamp()._serialize(value, None, None)
+class StrictBoolean(fields.Boolean):
+    """true or false only: a JSON body has real booleans, so "yes" or 1 is a wrong type."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
 
 
 class Flag(fields.Boolean):

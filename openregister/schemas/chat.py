@@ -1,20 +1,11 @@
 from marshmallow import fields, validate
 
-from .base import CamelCaseSchema, InputSchema
+from .base import CamelCaseSchema, InputSchema, StrictBoolean
 from .conversations import MessageSchema
 from .pagination import PaginationArgsSchema
 
 MAX_MESSAGE_LENGTH = 32_000
 SourceCount = validate.Range(min=0, max=50)
-
-
-class StrictBoolean(fields.Boolean):
-    """true or false only: a JSON body has real booleans, so "yes" or 1 is a wrong type."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
 
 
 class ChatRequestSchema(InputSchema):

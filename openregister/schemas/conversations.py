@@ -1,5 +1,6 @@
 from marshmallow import fields, validate
 
+from ..models import ROLES
 from .base import CamelCaseSchema, Flag, InputSchema, JsonObject, Timestamp, Title, not_blank
 from .pagination import PaginationArgsSchema, page_schema
 
@@ -10,7 +11,7 @@ class MessageSchema(CamelCaseSchema):
     id = fields.Integer(required=True)
     uuid = fields.String(required=True)
     conversation_id = fields.Integer(required=True)
-    role = fields.String(required=True, validate=validate.OneOf(["user", "assistant", "system"]))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
     content = fields.String(required=True)
     sources = fields.List(fields.Dict(), required=True)
     created = Timestamp(required=True)

@@ -4,7 +4,6 @@ from sqlalchemy.orm import selectinload
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..models import Agent, User
-from ..models.base import utcnow
 from ..pagination import Window
 from .lookup import find_by_ref
 from .organisations import active_organisation_id
@@ -87,9 +86,7 @@ def create_agent(actor: User, fields: dict) -> Agent:
 
 
 def update_agent(agent: Agent, changes: dict) -> Agent:
-    for name, value in changes.items():
-        setattr(agent, name, value)
-    agent.updated = utcnow()
+    agent.apply(changes)
     db.session.flush()
     return agent
 

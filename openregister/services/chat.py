@@ -91,10 +91,16 @@ def conversation_to_chat_in(actor: User, *, conversation_ref=None, agent_ref=Non
     if conversation_ref:
         conversation = get_conversation_for(actor, conversation_ref, write=True)
         if conversation.is_archived:
-            raise Conflict("Conversation archived", "Restore the conversation before you send messages to it.", code="conversation_archived")
+            raise Conflict(
+                "Conversation archived", "Restore the conversation before you send messages to it.",
+                code="conversation_archived",
+            )
         agent = conversation.agent
         if agent is not None and not (agent.active and may_use(actor, agent, conversation.organisation_id)):
-            raise NotFound("Agent not found", "The agent of this conversation is no longer available to you.", code="agent_not_found")
+            raise NotFound(
+                "Agent not found", "The agent of this conversation is no longer available to you.",
+                code="agent_not_found",
+            )
         return conversation
     if agent_ref:
         agent = find_usable_agent(actor, agent_ref)
@@ -154,23 +160,26 @@ def title_from(text: str) -> str:
     return title + "..."
 
 
-def find_history_conversation(actor: User, ref, *, write: bool = False) -> Conversation:
+def get_history_conversation(actor: User, ref, *, write: bool = False) -> Conversation:
     """The conversation the history routes' conversationId names; raises BadRequest without one."""
     if not ref:
-        raise BadRequest("Missing conversationId", "Name the conversation with the conversationId parameter.", code="missing_conversation_id")
+        raise BadRequest(
+            "Missing conversationId", "Name the conversation with the conversationId parameter.",
+            code="missing_conversation_id",
+        )
     return get_conversation_for(actor, ref, write=write)
 
 
 def conversation_history(actor: User, ref, page: Window) -> dict:
     """A chronological page of the conversation's messages, as the real app's history route gives it."""
-    conversation = find_history_conversation(actor, ref)
+    conversation = get_history_conversation(actor, ref)
     messages = page_messages(conversation, page, order="asc")
     return {"messages": messages["results"], "total": messages["total"], "conversation_id": conversation.id}
 
 
 def clear_history(actor: User, ref) -> Conversation:
     """Archive the conversation, as the real app's "clear" does."""
-    return archive_conversation(find_history_conversation(actor, ref, write=True))
+    return archive_conversation(get_history_conversation(actor, ref, write=True))
 
 
 def chat_stats(actor: User) -> dict:

@@ -6,7 +6,7 @@ from ..errors import BadRequest, Forbidden, NotFound
 from ..extensions import db
 from ..models import Agent, Conversation, Message, User
 from ..models.base import utcnow
-from ..pagination import Window, count, paginate
+from ..pagination import Window, paginate
 from .agents import find_usable_agent
 from .lookup import equals_or_null, find_by_ref
 from .organisations import active_organisation_id, is_member
@@ -26,7 +26,10 @@ def get_conversation_for(actor: User, ref, *, write: bool = False) -> Conversati
     if conversation.user_id == actor.id:
         if write or conversation.organisation_id == active_organisation_id(actor):
             return conversation
-        raise Forbidden("Access denied", "This conversation belongs to an organisation that is not your active one.", code="access_denied")
+        raise Forbidden(
+            "Access denied", "This conversation belongs to an organisation that is not your active one.",
+            code="access_denied",
+        )
     if is_member(actor, conversation.organisation_id):
         raise Forbidden("Access denied", "This conversation belongs to another user.", code="access_denied")
     raise NotFound("Conversation not found", f"No conversation {ref}.", code="conversation_not_found")
@@ -169,7 +172,3 @@ def page_messages(conversation: Conversation, page: Window, *, order: str = "lat
         result = paginate(stmt.order_by(Message.created, Message.id), page)
     result["has_more"] = page.offset + len(result["results"]) < result["total"]
     return result
-
-
-def message_total(conversation: Conversation) -> int:
-    return count(_messages_of(conversation))

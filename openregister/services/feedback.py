@@ -13,7 +13,7 @@ FEEDBACK_TYPES = ("positive", "negative")
 UNCHANGED = object()
 
 
-def find_message_for(actor: User, conversation_ref, message_ref) -> Message:
+def get_message_for(actor: User, conversation_ref, message_ref) -> Message:
     """The message `message_ref` (id or uuid) of a conversation the actor may change.
 
     Raises what get_conversation_for raises, and NotFound when the message is not in that conversation.
@@ -31,9 +31,15 @@ def give_feedback(actor: User, message: Message, *, feedback_type, comment=UNCHA
     Raises BadRequest for a type other than "positive"/"negative" and for a message that is not an answer.
     """
     if feedback_type not in FEEDBACK_TYPES:
-        raise BadRequest("Invalid feedback type", 'The feedback type must be "positive" or "negative".', code="invalid_feedback_type")
+        raise BadRequest(
+            "Invalid feedback type", 'The feedback type must be "positive" or "negative".',
+            code="invalid_feedback_type",
+        )
     if message.role != "assistant":
-        raise BadRequest("Not an assistant message", "Only the assistant's messages take feedback.", code="not_an_assistant_message")
+        raise BadRequest(
+            "Not an assistant message", "Only the assistant's messages take feedback.",
+            code="not_an_assistant_message",
+        )
     feedback = find_feedback(actor, message)
     if feedback is None:
         conversation = message.conversation

@@ -90,7 +90,10 @@ def pick_issue_tag(comment: str | None) -> str:
 def check_sign_in_fields(username: str | None, password: str | None) -> None:
     """Raises BadRequest, in NISIRA's words, when the user name or the password is missing."""
     if not username and not password:
-        raise BadRequest("Por favor ingresa tu usuario y contraseña", "Send `username` and `password`.", code="missing_credentials")
+        raise BadRequest(
+            "Por favor ingresa tu usuario y contraseña", "Send `username` and `password`.",
+            code="missing_credentials",
+        )
     if not username:
         raise BadRequest("Por favor ingresa tu nombre de usuario", "Send `username`.", code="missing_username")
     if not password:

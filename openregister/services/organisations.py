@@ -6,7 +6,6 @@ from sqlalchemy.orm import selectinload
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..models import Agent, Conversation, Membership, Organisation, User
-from ..models.base import utcnow
 from ..pagination import Window, count, paginate
 from .lookup import find_by_ref
 
@@ -137,9 +136,7 @@ def update_organisation(organisation: Organisation, changes: dict) -> Organisati
     if slug is not None and slug != organisation.slug:
         if db.session.scalar(select(Organisation.id).where(Organisation.slug == slug)) is not None:
             raise Conflict("Slug taken", f"Another organisation has the slug {slug!r}.", code="slug_taken")
-    for name, value in changes.items():
-        setattr(organisation, name, value)
-    organisation.updated = utcnow()
+    organisation.apply(changes)
     db.session.flush()
     return organisation
 
@@ -205,9 +202,15 @@ def leave_organisation(actor: User, organisation: Organisation, username: str | 
     if membership is None:
         raise BadRequest("Not a member", f"{leaver.username} is not a member of {organisation.name}.", code="not_a_member")
     if organisation.owner_id == leaver.id:
-        raise Conflict("Owner cannot leave", "The owner stays a member; delete the organisation instead.", code="owner_cannot_leave")
+        raise Conflict(
+            "Owner cannot leave", "The owner stays a member; delete the organisation instead.",
+            code="owner_cannot_leave",
+        )
     if len(membership_ids(leaver)) == 1:
-        raise BadRequest("Last organisation", f"{organisation.name} is {leaver.username}'s last organisation.", code="last_organisation")
+        raise BadRequest(
+            "Last organisation", f"{organisation.name} is {leaver.username}'s last organisation.",
+            code="last_organisation",
+        )
     was_active = active_organisation_id(leaver) == organisation.id
     db.session.delete(membership)
     db.session.flush()
