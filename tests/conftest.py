@@ -11,6 +11,7 @@ from openregister.auth import issue_token
 from openregister.extensions import db
 
 from . import factories
+from .ports import bound_socket, port_of
 
 API = "/index.php/apps/openregister/api"
 
@@ -35,6 +36,13 @@ def shared_app(tmp_path_factory):
     with app.app_context():
         db.drop_all()
         db.engine.dispose()
+
+
+@pytest.fixture
+def closed_port_url():
+    """An LLM base URL on loopback where nothing listens; its port stays bound, so refused, during the test."""
+    with bound_socket() as sock:
+        yield f"http://127.0.0.1:{port_of(sock)}/v1"
 
 
 @pytest.fixture

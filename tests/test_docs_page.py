@@ -25,9 +25,12 @@ HEALTH_PATH = "/index.php/apps/openregister/api/health"
 HEALTH_BLOCK = f"document.querySelector('.opblock-get [data-path=\"{HEALTH_PATH}\"]')?.closest('.opblock')"
 LIVE_RESPONSE = HEALTH_BLOCK + "?.querySelector('.live-responses-table tr.response')"
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason=f"needs headless Chromium at {CHROMIUM} (Debian: apt-get install chromium)"
-)
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason=f"needs headless Chromium at {CHROMIUM} (Debian: apt-get install chromium)"
+    ),
+]
 
 
 class Chromium:

@@ -1,5 +1,3 @@
-import socket
-
 import pytest
 
 from openregister.errors import ProviderError, ProviderTimeout, ProviderUnavailable
@@ -23,13 +21,6 @@ def openai_settings(base_url, **overrides):
     values = {"provider": "openai", "base_url": base_url, "api_key": None, "model": "test-model", "timeout": 5.0}
     values.update(overrides)
     return LlmSettings(**values)
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
 
 
 def test_settings_come_from_the_app_config_keys():
@@ -119,8 +110,8 @@ def test_no_api_key_sends_no_authorization(llm_server):
     assert "Authorization" not in llm_server.requests[0]["headers"]
 
 
-def test_agent_base_url_overrides_the_configured_one_without_the_api_key(llm_server):
-    settings = openai_settings(closed_port_url(), api_key=SECRET, allowed_base_urls=(llm_server.url(),))
+def test_agent_base_url_overrides_the_configured_one_without_the_api_key(llm_server, closed_port_url):
+    settings = openai_settings(closed_port_url, api_key=SECRET, allowed_base_urls=(llm_server.url(),))
     provider_for("openai", settings, base_url=llm_server.url()).reply("p", QUESTION)
     [request] = llm_server.requests
     assert request["path"] == "/ok/v1/chat/completions"
@@ -151,9 +142,9 @@ def test_slow_answer_is_a_timeout(llm_server):
     assert raised.value.status == 504
 
 
-def test_refused_connection_is_unavailable():
+def test_refused_connection_is_unavailable(closed_port_url):
     with pytest.raises(ProviderUnavailable) as raised:
-        provider_for("openai", openai_settings(closed_port_url(), api_key=SECRET)).reply("p", QUESTION)
+        provider_for("openai", openai_settings(closed_port_url, api_key=SECRET)).reply("p", QUESTION)
     assert raised.value.status == 503
     assert SECRET not in raised.value.message
 
@@ -170,7 +161,7 @@ def test_missing_model_is_unavailable(llm_server):
     assert llm_server.requests == []
 
 
-def test_an_agent_base_url_the_operator_did_not_allow_is_refused(llm_server):
+def test_an_agent_base_url_the_operator_did_not_allow_is_refused(llm_server, closed_port_url):
     with pytest.raises(ProviderUnavailable):
-        provider_for("openai", openai_settings(closed_port_url()), base_url=llm_server.url()).reply("p", QUESTION)
+        provider_for("openai", openai_settings(closed_port_url), base_url=llm_server.url()).reply("p", QUESTION)
     assert llm_server.requests == []

@@ -1,6 +1,5 @@
 """The chat routes of the chat contract, section 1, and the providers behind them (section 2)."""
 
-import socket
 from datetime import datetime, timedelta
 
 import pytest
@@ -63,13 +62,6 @@ def stored(conversation_id):
     return db.session.scalars(
         select(Message).where(Message.conversation_id == conversation_id).order_by(Message.created, Message.id)
     ).all()
-
-
-def closed_port_url():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
 
 
 class TestSend:
@@ -350,9 +342,9 @@ class TestProviderFailure:
         ],
     )
     def test_failure_keeps_the_question_and_stores_no_answer(
-        self, base_url, status, error, app, client, tenants, alice, agent, llm_server
+        self, base_url, status, error, app, client, tenants, alice, agent, llm_server, closed_port_url
     ):
-        urls = {"closed port": closed_port_url(), None: None}
+        urls = {"closed port": closed_port_url, None: None}
         base_url = urls[base_url] if base_url in urls else llm_server.url(base_url)
         app.config.update(LLM_BASE_URL=base_url, LLM_TIMEOUT=0.2)
         response = send(client, alice, agentUuid=agent.uuid, message="Will this survive?")

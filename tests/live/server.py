@@ -13,32 +13,34 @@ import httpx
 import jwt
 from sqlalchemy import create_engine
 
+from ..ports import port_of
+
 PROJECT = Path(__file__).resolve().parents[2]
 API = "/index.php/apps/openregister/api"
 SECRET = "live-server-secret-" + "s" * 64
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class LiveServer:
-    """gunicorn with its own instance folder, on the given database."""
+    """gunicorn with its own instance folder, on the given database.
+
+    It listens on a socket this process binds and keeps (gunicorn's fd://N), so that its port is
+    never free for another program in between, and stays the same when the server is restarted.
+    """
 
     def __init__(self, tmp_path: Path, database_url: str, *, workers: int = 4, threads: int = 4, env=None):
         self.instance = tmp_path / "instance"
         self.instance.mkdir()
         self.database_url = database_url
-        self.port = free_port()
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.port = port_of(self.socket)
         self.base = f"http://127.0.0.1:{self.port}{API}"
         self.env = {
             **os.environ,
             "OPENREGISTER_INSTANCE_PATH": str(self.instance),
             "OPENREGISTER_DATABASE_URL": self.database_url,
             "OPENREGISTER_JWT_SECRET": SECRET,
-            "OPENREGISTER_BIND": f"127.0.0.1:{self.port}",
+            "OPENREGISTER_BIND": f"fd://{self.socket.fileno()}",
             "OPENREGISTER_WORKERS": str(workers),
             "OPENREGISTER_THREADS": str(threads),
             "OPENREGISTER_ACCESS_LOG": "",
@@ -57,6 +59,7 @@ class LiveServer:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
             cwd=PROJECT, env=self.env, stdout=self.log, stderr=self.log, start_new_session=True,
+            pass_fds=(self.socket.fileno(),),
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -82,6 +85,7 @@ class LiveServer:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self.socket.close()
         self.log.close()
 
     def token(self, username: str) -> str:

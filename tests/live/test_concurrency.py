@@ -4,7 +4,10 @@ import threading
 from collections import defaultdict
 
 import httpx
+import pytest
 from sqlalchemy import text
+
+pytestmark = [pytest.mark.live, pytest.mark.slow]
 
 THREADS = 16
 SENDS_PER_THREAD = 50

@@ -1,14 +1,17 @@
 """SIGKILL the server in the middle of a write load: every acknowledged write survives, nothing is half-written."""
 
 import threading
-import time
 
 import httpx
+import pytest
 from sqlalchemy import text
+
+pytestmark = [pytest.mark.live, pytest.mark.slow]
 
 WRITERS = 8
 MAX_ROUNDS = 200
-LOAD_SECONDS = 4
+# The kill comes once this many exchanges are acknowledged, with the writers still writing.
+KILL_AFTER_SENDS = 40
 
 
 def test_acknowledged_writes_survive_a_kill(live_server):
@@ -16,6 +19,7 @@ def test_acknowledged_writes_survive_a_kill(live_server):
     acknowledged_conversations, acknowledged_sends = [], []
     lock = threading.Lock()
     stop = threading.Event()
+    loaded = threading.Event()
 
     def writer(number: int) -> None:
         with httpx.Client(base_url=live_server.base, headers=headers, timeout=30) as client:
@@ -34,18 +38,20 @@ def test_acknowledged_writes_survive_a_kill(live_server):
                         body = sent.json()
                         with lock:
                             acknowledged_sends.append((uuid, body["userMessage"]["id"], body["message"]["id"]))
+                            if len(acknowledged_sends) >= KILL_AFTER_SENDS:
+                                loaded.set()
                 except httpx.HTTPError:
                     return  # the server is gone
 
     threads = [threading.Thread(target=writer, args=(i,)) for i in range(WRITERS)]
     for thread in threads:
         thread.start()
-    time.sleep(LOAD_SECONDS)
+    reached = loaded.wait(timeout=120)
     live_server.kill()
     stop.set()
     for thread in threads:
         thread.join(timeout=60)
-    assert acknowledged_sends, "the load wrote nothing before the kill"
+    assert reached, f"the load did not reach {KILL_AFTER_SENDS} acknowledged exchanges before the kill"
 
     live_server.start()
     with httpx.Client(base_url=live_server.base, headers=headers, timeout=30) as client:

@@ -1,5 +1,5 @@
-"""The OpenRegister UI's whole chat flow against a running server: offline, and with a real
-OpenAI-compatible server on loopback."""
+"""The OpenRegister UI's whole chat flow against a running server and a real OpenAI-compatible server
+on loopback. (The same flow with the offline provider, in-process: tests/api/test_chat.py.)"""
 
 import httpx
 import pytest
@@ -8,12 +8,11 @@ from ..llm_server import LlmServer
 from .conftest import PASSWORD, running_server
 
 
-@pytest.fixture(params=["offline", "openai"])
-def flow_server(request, tmp_path):
-    if request.param == "offline":
-        with running_server(tmp_path, OPENREGISTER_WORKERS="2") as server:
-            yield server, None
-        return
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture
+def flow_server(tmp_path):
     with LlmServer() as llm, running_server(
         tmp_path, OPENREGISTER_WORKERS="2", OPENREGISTER_LLM_PROVIDER="openai",
         OPENREGISTER_LLM_BASE_URL=llm.url("ok"), OPENREGISTER_LLM_MODEL="test-model",
@@ -39,13 +38,10 @@ def test_the_whole_ui_flow(flow_server):
             assert sent.status_code == 200, sent.text
             answers.append(sent.json()["message"])
         assert sent.json()["title"] == "How do I update my billing information?"
-        if llm is None:
-            assert "offline provider" in answers[0]["content"]
-        else:
-            assert answers[0]["content"] == "Echo: How do I update my billing information?"
-            first_request = llm.requests[0]["body"]
-            assert first_request["model"] == "test-model"
-            assert first_request["messages"][0] == {"role": "system", "content": "Be brief."}
+        assert answers[0]["content"] == "Echo: How do I update my billing information?"
+        first_request = llm.requests[0]["body"]
+        assert first_request["model"] == "test-model"
+        assert first_request["messages"][0] == {"role": "system", "content": "Be brief."}
 
         newest = client.get(f"/conversations/{uuid}/messages", params={"limit": 4}).json()
         assert [m["role"] for m in newest["results"]] == ["user", "assistant", "user", "assistant"]
