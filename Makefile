@@ -21,13 +21,14 @@ install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 
 # Set up the SQLite database, make sure the first user exists, and serve on $(OPENREGISTER_BIND).
+# gunicorn replaces the recipe's shell, so it is make's own child.
 run: install
 	$(FLASK) db upgrade
 	@$(FLASK) user create $(ADMIN_USER) --password '$(ADMIN_PASSWORD)' --organisation '$(ORGANISATION)' 2>/dev/null \
 		&& echo "Created user $(ADMIN_USER) with password $(ADMIN_PASSWORD) in organisation $(ORGANISATION)." \
 		|| echo "User $(ADMIN_USER) exists already; its password is unchanged."
 	@echo "Serving on http://$(OPENREGISTER_BIND)/index.php/apps/openregister/api (try: curl -u $(ADMIN_USER):$(ADMIN_PASSWORD) http://$(OPENREGISTER_BIND)/index.php/apps/openregister/api/conversations)"
-	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+	exec $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: install-test
 	$(BIN)/pytest -q $(PYTEST_ARGS)
