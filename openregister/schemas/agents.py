@@ -1,5 +1,7 @@
 """The agent on the wire: the real app's key set, which the Vue agent editor reads and writes."""
 
+import math
+
 from marshmallow import ValidationError, fields, validate
 
 from ..providers import PROVIDER_NAMES
@@ -18,7 +20,13 @@ class StrictNumber(fields.Float):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise self.make_error("too_large", input=value) from None
+        if not self.allow_nan and not math.isfinite(number):
+            raise self.make_error("special")
+        return number
 
 
 def _holds_api_key(value) -> bool:
