@@ -14,6 +14,7 @@ from .conftest import API, basic, row_count
 
 LIST = f"{API}/conversations"
 SECRET = "test-secret-" + "x" * 64
+ALICE_UUID = "5c1b2f6e-8d4a-4c3e-9f2a-a11ce0000001"
 
 
 def token(claims, secret=SECRET, algorithm="HS256"):
@@ -22,14 +23,14 @@ def token(claims, secret=SECRET, algorithm="HS256"):
 
 def claims(**overrides):
     now = datetime.now(UTC)
-    values = {"sub": "alice", "iat": now, "exp": now + timedelta(minutes=5), "type": "access"}
+    values = {"sub": ALICE_UUID, "gen": 0, "iat": now, "exp": now + timedelta(minutes=5), "type": "access"}
     values.update(overrides)
     return {key: value for key, value in values.items() if value is not None}
 
 
 @pytest.fixture
 def alice(app):
-    user = factories.make_user("alice")
+    user = factories.make_user("alice", uuid=ALICE_UUID)
     db.session.commit()
     return user
 
