@@ -2,9 +2,10 @@
 
 from http import HTTPStatus
 
-from flask import request
+from flask import current_app, request
 from flask_smorest import Blueprint as SmorestBlueprint
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from ..auth import require_user
 from ..errors import BadRequest, UnsupportedMediaType
@@ -18,6 +19,12 @@ class Parser(FlaskParser):
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         raise error
+
+    def _raw_load_json(self, req):
+        # The app's JSON provider (http.StrictJSONProvider) reads every body, so one place decides what is JSON.
+        if not is_json_request(req):
+            return core.missing
+        return current_app.json.loads(req.get_data(cache=True))
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise BadRequest("Malformed JSON", f"The request body is not valid JSON: {error}.")
