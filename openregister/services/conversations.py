@@ -26,7 +26,10 @@ def get_conversation_for(actor: User, ref, *, write: bool = False) -> Conversati
     if conversation.user_id == actor.id:
         if write or conversation.organisation_id == active_organisation_id(actor):
             return conversation
-        raise Forbidden("Access denied", "This conversation belongs to an organisation that is not your active one.")
+        if is_member(actor, conversation.organisation_id):
+            raise Forbidden("Access denied", "This conversation belongs to an organisation that is not your active one.")
+        # Your own, but in an organisation you have left: as for any organisation you are not in.
+        raise NotFound("Conversation not found", f"No conversation {ref}.")
     if is_member(actor, conversation.organisation_id):
         raise Forbidden("Access denied", "This conversation belongs to another user.")
     raise NotFound("Conversation not found", f"No conversation {ref}.")

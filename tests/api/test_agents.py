@@ -165,14 +165,26 @@ class TestList:
             ("invited", bob_user, acme, {"is_private": True, "invited_users": ["alice"]}),
             ("globex public", tenants["carol"], tenants["globex"], {}),
             ("no organisation", None, None, {}),
+            ("own without organisation", alice_user, None, {}),
         ]):
             factories.make_agent(owner, organisation, name=name, created=start + timedelta(seconds=offset), **overrides)
         db.session.commit()
         response = client.get(url(), headers=alice)
         assert response.status_code == 200
-        assert names(response) == ["no organisation", "invited", "public", "own private"]
+        assert names(response) == ["own without organisation", "invited", "public", "own private"]
         assert response.get_json()["total"] == 4
         assert list(response.get_json()["results"][0]) == AGENT_KEYS
+
+    def test_a_public_agent_without_organisation_is_seen_by_its_owner_and_invited_only(
+            self, client, tenants, auth_headers):
+        """The leak: public agents of users without an organisation were visible to every tenant."""
+        dave = factories.make_user("dave")
+        agent = factories.make_agent(dave, None, name="Dave's", is_private=False, invited_users=["bob"])
+        db.session.commit()
+        for who, status in (("dave", 200), ("bob", 200), ("alice", 404), ("carol", 404)):
+            user = dave if who == "dave" else tenants[who]
+            assert client.get(url(agent), headers=auth_headers(user)).status_code == status, who
+        assert names(client.get(url(), headers=auth_headers(tenants["carol"]))) == []
 
     def test_another_organisation_sees_only_its_own_agents(self, client, tenants, carol):
         make_agents(tenants["alice"], tenants["acme"], 2)
