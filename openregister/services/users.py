@@ -1,10 +1,11 @@
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import selectinload
 
-from ..errors import BadRequest, Conflict
+from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
-from ..models import AppPassword, Organisation, User
+from ..models import Agent, AppPassword, Conversation, Feedback, Membership, Organisation, User
 from ..models.user import hash_app_password, normalise_username
 from .organisations import add_member, create_organisation
 
@@ -97,3 +98,52 @@ def user_for_external_subject(issuer: str, subject: str) -> User:
         db.session.add(user)
         db.session.flush()
     return user
+
+
+def list_users() -> list[User]:
+    """Every user, by name, with their memberships loaded."""
+    return list(db.session.scalars(
+        select(User).order_by(User.username_key).options(selectinload(User.memberships).selectinload(Membership.organisation))
+    ))
+
+
+def delete_user(user: User) -> None:
+    """Delete the user with their conversations (and so messages and feedback), feedback, app passwords,
+    the agents they own and the organisations they own alone.
+
+    Raises Conflict, deleting nothing, while they own an organisation that has other members.
+    """
+    owned = list(db.session.scalars(select(Organisation).where(Organisation.owner_id == user.id)))
+    for organisation in owned:
+        others = db.session.scalar(select(func.count()).select_from(Membership).where(
+            Membership.organisation_id == organisation.id, Membership.user_id != user.id))
+        if others:
+            raise Conflict(
+                "Organisation has members",
+                f"{user.username} owns {organisation.name}, which has {others} other member(s); "
+                "remove them or delete the organisation first.",
+            )
+    db.session.execute(delete(Feedback).where(Feedback.user_id == user.id))
+    db.session.execute(delete(Conversation).where(Conversation.user_id == user.id))
+    db.session.execute(delete(Agent).where(Agent.owner_id == user.id))
+    user.active_organisation_id = None
+    db.session.flush()
+    for organisation in owned:
+        db.session.delete(organisation)
+    db.session.delete(user)
+    db.session.flush()
+
+
+def list_app_passwords(user: User) -> list[AppPassword]:
+    return list(db.session.scalars(select(AppPassword).where(AppPassword.user_id == user.id).order_by(AppPassword.id)))
+
+
+def revoke_app_password(user: User, app_password_id: int) -> None:
+    """Raises NotFound when the user has no app password with this id."""
+    app_password = db.session.scalars(
+        select(AppPassword).where(AppPassword.user_id == user.id, AppPassword.id == app_password_id)
+    ).first()
+    if app_password is None:
+        raise NotFound("App password not found", f"{user.username} has no app password {app_password_id}.")
+    db.session.delete(app_password)
+    db.session.flush()
