@@ -102,6 +102,30 @@ class TestExternalIdentityProvider:
         assert client.get(LIST, headers=bearer(external)).get_json()["total"] == 1
         assert row_count(User) == 1
 
+    def test_a_provider_token_for_a_local_name_never_signs_in_as_the_local_account(self, client, alice, keys):
+        """The takeover: an identity provider's token with sub=alice, where alice is a local password account."""
+        factories.make_conversation(alice, title="Alice's secret")
+        db.session.commit()
+        external = jwt.encode(claims(sub="alice", iss="https://id.example", type=None), keys, algorithm="RS256")
+        response = client.get(LIST, headers=bearer(external))
+        assert response.status_code == 200
+        assert response.get_json()["total"] == 0
+        created = client.post(LIST, json={"title": "SSO"}, headers=bearer(external)).get_json()
+        assert created["userId"] != "alice" and created["userId"].startswith("alice~")
+        assert row_count(User) == 2
+        # The same issuer and subject find the same user again; another issuer's "alice" is someone else.
+        assert client.get(LIST, headers=bearer(external)).get_json()["total"] == 1
+        other = jwt.encode(claims(sub="alice", iss="https://other.example", type=None), keys, algorithm="RS256")
+        assert client.get(LIST, headers=bearer(other)).get_json()["total"] == 0
+        assert row_count(User) == 3
+
+    def test_a_disabled_provider_user_is_refused(self, client, keys):
+        external = jwt.encode(claims(sub="erin", type=None), keys, algorithm="RS256")
+        assert client.get(LIST, headers=bearer(external)).status_code == 200
+        db.session.scalars(db.select(User)).one().disabled = True
+        db.session.commit()
+        assert client.get(LIST, headers=bearer(external)).status_code == 401
+
     def test_a_token_signed_by_another_key_is_401(self, client, keys):
         from cryptography.hazmat.primitives.asymmetric import rsa
 
