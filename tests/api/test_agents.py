@@ -150,8 +150,30 @@ class TestCreate:
     def test_an_api_key_is_refused_with_a_pointer_to_the_server_setting(self, client, tenants, alice):
         response = client.post(url(), json={"name": "A", "configuration": {"apiKey": "sk-secret"}}, headers=alice)
         assert response.get_json()["errors"]["configuration"] == [
-            "Must not contain an API key: set OPENREGISTER_LLM_API_KEY on the server instead."
+            "Must not contain credentials (configuration.apiKey): an agent is readable by everyone who may use it. "
+            "Credentials belong in the server configuration, e.g. OPENREGISTER_LLM_API_KEY."
         ]
+
+    @pytest.mark.parametrize("configuration, path", [
+        ({"token": "t"}, "configuration.token"),
+        ({"llm": {"headers": {"X-Key": "k"}}}, "configuration.llm.headers"),
+        ({"a": [{"Authorization": "Bearer x"}]}, "configuration.a[0].Authorization"),
+        ({"client_secret": "s"}, "configuration.client_secret"),
+        ({"proxy": {"password": "p"}}, "configuration.proxy.password"),
+        ({"accessToken": "t"}, "configuration.accessToken"),
+        ({"API-KEY": "k"}, "configuration.API-KEY"),
+    ])
+    def test_a_credential_at_any_depth_is_refused_naming_where(self, client, tenants, alice, configuration, path):
+        response = client.post(url(), json={"name": "A", "configuration": configuration}, headers=alice)
+        assert response.status_code == 400
+        message = response.get_json()["errors"]["configuration"][0]
+        assert f"({path})" in message and "server configuration" in message
+        assert row_count(Agent) == 0
+
+    def test_harmless_keys_are_kept(self, client, tenants, alice):
+        configuration = {"baseUrl": None, "maxTokens": 5, "tokensPerMinute": 3, "topK": 4}
+        response = client.post(url(), json={"name": "A", "configuration": configuration}, headers=alice)
+        assert response.status_code == 201
 
 
 class TestList:
