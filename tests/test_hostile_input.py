@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from openregister.auth import issue_token
 from openregister.extensions import db
 
 from . import factories
@@ -128,7 +129,7 @@ def test_no_body_gives_a_server_error(client, alice, raw):
         for path in (TOKEN, REFRESH, "/api/auth/login/", "/api/auth/token/"):
             response = client.post(path, data=raw, content_type="application/json")
             assert response.status_code < 500, (path, response.get_json())
-        headers = {"Authorization": "Basic " + base64.b64encode(b"alice:" + factories.PASSWORD.encode()).decode()}
+        headers = {"Authorization": f"Bearer {issue_token(alice)}"}
         for path in (LIST, f"{API}/agents", f"{API}/organisations"):
             response = client.post(path, data=raw, content_type="application/json", headers=headers)
             assert response.status_code < 500, (path, response.get_json())

@@ -51,6 +51,11 @@ class TestCreate:
         assert row_count(User) == 1
         assert client.get(LIST, headers=basic("Erin ", "pw-erin")).status_code == 200
 
+    def test_a_name_whose_lower_case_is_longer_fits(self, runner, client):
+        name = "\u0130" * 64
+        assert invoke(runner, "user", "create", name, "--password", "pw").exit_code == 0
+        assert client.get(LIST, headers=basic(name.lower(), "pw")).status_code == 200
+
     def test_the_database_refuses_names_that_differ_only_in_case(self, app, erin):
         from sqlalchemy.exc import IntegrityError
         db.session.add(User(username="ERIN"))

@@ -37,7 +37,7 @@ def upgrade():
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('uuid', sa.String(length=36), nullable=True))
-        batch_op.add_column(sa.Column('username_key', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('username_key', sa.String(length=128), nullable=True))
         batch_op.add_column(sa.Column('token_generation', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('disabled', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('external_issuer', sa.String(length=255), nullable=True))
@@ -52,7 +52,7 @@ def upgrade():
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.alter_column('uuid', existing_type=sa.String(length=36), nullable=False)
-        batch_op.alter_column('username_key', existing_type=sa.String(length=64), nullable=False)
+        batch_op.alter_column('username_key', existing_type=sa.String(length=128), nullable=False)
         batch_op.create_unique_constraint(batch_op.f('uq_users_external_issuer'), ['external_issuer', 'external_subject'])
         batch_op.create_unique_constraint(batch_op.f('uq_users_username_key'), ['username_key'])
         batch_op.create_unique_constraint(batch_op.f('uq_users_uuid'), ['uuid'])

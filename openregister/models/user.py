@@ -35,7 +35,8 @@ class User(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     username: Mapped[str] = mapped_column(String(64), unique=True)
-    username_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # Lower case can be longer than the name (U+0130 becomes two code points).
+    username_key: Mapped[str] = mapped_column(String(128), unique=True)
     token_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     disabled: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     # An identity provider's user: its issuer ("" when the token names none) and subject.
