@@ -79,6 +79,13 @@ class TestSetPassword:
         new_access, _ = tokens(client, password="new-pw")
         assert client.get(LIST, headers=bearer(new_access)).status_code == 200
 
+    def test_ends_nisira_tokens_too(self, runner, client, erin):
+        pair = client.post("/api/auth/login/", json={"username": "erin", "password": "pw-erin"}).get_json()
+        assert client.get("/api/conversations/", headers=bearer(pair["access"])).status_code == 200
+        invoke(runner, "user", "set-password", "erin", "--password-stdin", input="new-pw\n")
+        assert client.get("/api/conversations/", headers=bearer(pair["access"])).status_code == 401
+        assert client.post("/api/auth/refresh/", json={"refresh": pair["refresh"]}).status_code == 401
+
     def test_asks_twice_without_echo(self, runner, client, erin):
         result = invoke(runner, "user", "set-password", "erin", input="a\nb\nnew\nnew\n")
         assert result.exit_code == 0, result.output
