@@ -15,5 +15,7 @@ graceful_timeout = 30
 keepalive = 5
 accesslog = os.environ.get("OPENREGISTER_ACCESS_LOG", "-") or None  # empty: no access log
 errorlog = "-"
+# The request line and query are logged with credential-like parameters (?access_token=...) redacted.
+logger_class = "openregister.http.RedactingAccessLogger"
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s" request_id=%({x-request-id}o)s'
 forwarded_allow_ips = os.environ.get("OPENREGISTER_FORWARDED_ALLOW_IPS", "127.0.0.1")

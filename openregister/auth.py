@@ -1,10 +1,13 @@
 """Who is calling: Bearer JWT (ours, or an external identity provider's) or Basic with a password or app password."""
 
+import secrets
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import jwt
 from flask import current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import select, update
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import Unauthorized
 from .extensions import db
@@ -30,7 +33,10 @@ def issue_token(user: User, kind: str = ACCESS) -> str:
     config = current_app.config
     now = datetime.now(UTC)
     ttl = config["ACCESS_TOKEN_TTL"] if kind == ACCESS else config["REFRESH_TOKEN_TTL"]
-    claims = {"sub": user.username, "iat": now, "exp": now + timedelta(seconds=ttl), "type": kind}
+    # `sub` is the user's uuid, never reused (a name can be deleted and taken again); `gen` is the
+    # user's token generation, advanced by a new password, disabling or deleting: older tokens end.
+    claims = {"sub": user.uuid, "gen": user.token_generation, "iat": now, "exp": now + timedelta(seconds=ttl),
+              "type": kind}
     if config["JWT_ISSUER"]:
         claims["iss"] = config["JWT_ISSUER"]
     if config["JWT_AUDIENCE"]:
@@ -66,7 +72,9 @@ def decode_token(token: str, kind: str = ACCESS) -> dict:
     """The verified claims of a token of the given kind; raises Unauthorized otherwise."""
     config = current_app.config
     try:
-        algorithm = jwt.get_unverified_header(token).get("alg", "")
+        algorithm = jwt.get_unverified_header(token).get("alg")
+        if not isinstance(algorithm, str):
+            raise jwt.InvalidAlgorithmError("The token's header names no algorithm.")
         key, algorithms = _verification_key(token, algorithm)
         claims = jwt.decode(
             token,
@@ -77,8 +85,9 @@ def decode_token(token: str, kind: str = ACCESS) -> dict:
             leeway=config["JWT_LEEWAY"],
             options={"require": ["exp", "iat", "sub"], "verify_aud": bool(config["JWT_AUDIENCE"])},
         )
-    except (jwt.PyJWTError, ValueError) as error:
-        raise Unauthorized("Invalid token", f"The token was refused: {error}") from None
+    except (jwt.PyJWTError, ValueError, TypeError, RecursionError) as error:
+        # A token is the caller's input: whatever is wrong with it is a 401, never a server error.
+        raise Unauthorized("Invalid token", f"The token was refused: {type(error).__name__}.") from None
     local = algorithm.startswith("HS")
     token_kind = claims.get("type", ACCESS if not local else None)
     if token_kind != kind:
@@ -88,47 +97,79 @@ def decode_token(token: str, kind: str = ACCESS) -> dict:
 
 
 def user_from_token(token: str, kind: str = ACCESS) -> User:
+    """The user a valid token names: ours by uuid and token generation, an identity provider's by
+    (issuer, subject). Raises Unauthorized for a token that has ended or a disabled user."""
     claims = decode_token(token, kind)
-    subject = str(claims["sub"])
-    user = user_for_external_subject(subject) if claims["external"] else find_user(subject)
-    if user is None:
-        raise Unauthorized("Invalid token", "The token names a user that does not exist.")
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not subject or len(subject) > 255:
+        raise Unauthorized("Invalid token", "The token's subject is not a user id.")
+    if claims["external"]:
+        user = user_for_external_subject(str(claims.get("iss") or "")[:255], subject)
+    else:
+        user = db.session.scalars(select(User).where(User.uuid == subject)).first()
+        generation = claims.get("gen")
+        if user is not None and (type(generation) is not int or generation != user.token_generation):
+            user = None
+    if user is None or user.disabled:
+        raise Unauthorized("Invalid token", "The token has ended or names no user that may sign in.")
     return user
 
 
+@cache
+def _dummy_password_hash() -> str:
+    # Checked when there is no password to check (unknown or external user), with the same method
+    # as real ones, so that a wrong name costs the same time as a wrong password.
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+APP_PASSWORD_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def _note_app_password_use(app_password: AppPassword) -> None:
+    """Record when an app password was last used, at most once a minute, in a transaction of its own."""
+    now = utcnow()
+    if app_password.last_used is not None and app_password.last_used > now - APP_PASSWORD_USE_RESOLUTION:
+        return
+    with db.engine.begin() as connection:
+        connection.execute(update(AppPassword).where(AppPassword.id == app_password.id).values(last_used=now))
+
+
 def check_credentials(username: str, secret: str) -> User | None:
-    """The user whose password or one of whose app passwords is `secret`, else None."""
+    """The user whose password or one of whose app passwords is `secret`, else None.
+
+    An unknown name, a wrong secret and a disabled user cost the same work (one look-up of the
+    name, one of the app password, one password hash) and give the same None.
+    """
     user = find_user(username)
-    if user is None:
-        return None
     app_password = db.session.scalars(
-        select(AppPassword).where(AppPassword.user_id == user.id, AppPassword.secret_hash == hash_app_password(secret))
+        select(AppPassword).where(
+            AppPassword.user_id == (user.id if user is not None else None),
+            AppPassword.secret_hash == hash_app_password(secret),
+        )
     ).first()
-    if app_password is not None or user.check_password(secret):
+    if app_password is not None and not user.disabled:
+        _note_app_password_use(app_password)
         return user
-    return None
+    stored = user.password_hash if user is not None and user.password_hash else _dummy_password_hash()
+    matches = check_password_hash(stored, secret)
+    if user is None or user.password_hash is None or user.disabled or not matches:
+        return None
+    return user
 
 
 def login(username: str, secret: str) -> User:
-    """The user for a password sign-in, counting failures per user name and client address.
+    """The user for a password sign-in, counting failures per (name, address), per address and per name.
 
-    Raises TooManyRequests while either is locked out, Unauthorized for wrong credentials.
+    Raises TooManyRequests while any of them is locked, Unauthorized for wrong credentials.
     """
-    config = current_app.config
-    policy = login_throttle.ThrottlePolicy(
-        max_failures=config["LOGIN_MAX_FAILURES"],
-        window=timedelta(seconds=config["LOGIN_FAILURE_WINDOW"]),
-        lockout=timedelta(seconds=config["LOGIN_LOCKOUT"]),
-    )
-    keys = login_throttle.keys_for(username, request.remote_addr)
+    counters = login_throttle.counters_for(username, request.remote_addr, current_app.config)
     now = utcnow()
-    had_failures = login_throttle.ensure_not_locked(keys, now)
+    present = login_throttle.ensure_not_locked(counters, now)
     user = check_credentials(username, secret)
     if user is None:
-        login_throttle.record_failure(keys, now, policy)
+        login_throttle.record_failure(counters, now)
         raise Unauthorized("Invalid credentials", "The user name or password is wrong.")
-    if had_failures:
-        login_throttle.clear_failures(keys)
+    login_throttle.clear_pair(counters, present)
     return user
 
 

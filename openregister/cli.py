@@ -1,10 +1,16 @@
-"""Command-line management: users, app passwords, tokens. Each prints only its result on stdout."""
+"""Command-line management: users, app passwords, tokens. Each prints only its result on stdout;
+errors go to stderr with a non-zero exit."""
+
+import sys
 
 import click
 
 from .auth import issue_token
 from .errors import ApiError
 from .extensions import db
+from .schemas.base import isoformat
+from .services import login_throttle
+from .services import users as service
 from .services.users import create_app_password, create_user, find_user
 
 
@@ -15,6 +21,30 @@ def _user_or_exit(name: str):
     return user
 
 
+def _run(action):
+    """Run a service call and commit; an ApiError becomes a ClickException (stderr, exit 1), writing nothing."""
+    try:
+        result = action()
+    except ApiError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    return result
+
+
+def _table(header: tuple, rows: list[tuple]) -> str:
+    """Columns padded to their widest cell, two spaces apart."""
+    lines = [tuple(str(cell) for cell in row) for row in [header, *rows]]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines)
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+
+
 @click.group("user")
 def user_group():
     """Manage users."""
@@ -22,17 +52,79 @@ def user_group():
 
 @user_group.command("create")
 @click.argument("name")
-@click.option("--password", required=True, help="The user's password.")
+@click.option("--password", help="The user's password (asked twice, without echo, when not given).")
 @click.option("--organisation", "organisation_name", help="Join this organisation (created if new) and make it active.")
 def create_user_command(name, password, organisation_name):
     """Create a user."""
-    try:
-        create_user(name, password, organisation_name=organisation_name)
-    except ApiError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from None
-    db.session.commit()
-    click.echo(f"Created user {name}.", err=True)
+    if password is None:
+        password = _password(False)
+    _run(lambda: create_user(name, password, organisation_name=organisation_name))
+    click.echo(f"Created user {name.strip()}.", err=True)
+
+
+@user_group.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from one line of standard input.")
+def set_password_command(name, password_stdin):
+    """Set a user's password; every token issued to them before ends."""
+    user = _user_or_exit(name)
+    password = _password(password_stdin)
+    _run(lambda: service.set_password(user, password))
+    click.echo(f"Password of {user.username} changed; their earlier tokens have ended.", err=True)
+
+
+@user_group.command("list")
+def list_users_command():
+    """List users: name, organisations (* marks the active one), created, state."""
+    rows = []
+    for user in service.list_users():
+        organisations = ", ".join(
+            ("*" if membership.organisation_id == user.active_organisation_id else "") + membership.organisation.name
+            for membership in sorted(user.memberships, key=lambda membership: membership.organisation.name)
+        )
+        rows.append((user.username, organisations or "-", isoformat(user.created),
+                     "disabled" if user.disabled else "active"))
+    click.echo(_table(("NAME", "ORGANISATIONS", "CREATED", "STATE"), rows))
+
+
+@user_group.command("disable")
+@click.argument("name")
+def disable_user_command(name):
+    """Disable a user: every credential is refused, and every token issued before ends for good."""
+    user = _user_or_exit(name)
+    _run(lambda: service.set_disabled(user, True))
+    click.echo(f"Disabled {user.username}.", err=True)
+
+
+@user_group.command("enable")
+@click.argument("name")
+def enable_user_command(name):
+    """Enable a disabled user: passwords and app passwords work again (earlier tokens stay ended)."""
+    user = _user_or_exit(name)
+    _run(lambda: service.set_disabled(user, False))
+    click.echo(f"Enabled {user.username}.", err=True)
+
+
+@user_group.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete_user_command(name, yes):
+    """Delete a user with their conversations, feedback, app passwords, agents and the organisations they own alone."""
+    user = _user_or_exit(name)
+    if not yes:
+        click.confirm(f"Delete {user.username} and everything they own?", abort=True, err=True)
+    username = user.username
+    _run(lambda: service.delete_user(user))
+    click.echo(f"Deleted {username}.", err=True)
+
+
+@user_group.command("unlock")
+@click.argument("name", required=False)
+@click.option("--address", help="Lift every lock that involves this client address.")
+def unlock_command(name, address):
+    """Lift sign-in lock-outs: those that involve NAME, or --address; with neither, all."""
+    removed = login_throttle.unlock(name, address)
+    click.echo(f"Lifted {removed} lock-out counter(s).", err=True)
 
 
 @click.group("app-password")
@@ -50,11 +142,36 @@ def create_app_password_command(name, label):
     click.echo(secret)
 
 
+@app_password_group.command("list")
+@click.argument("name")
+def list_app_passwords_command(name):
+    """List a user's app passwords: id, label, created, last used (never the secret)."""
+    rows = [
+        (app_password.id, app_password.name, isoformat(app_password.created),
+         isoformat(app_password.last_used) if app_password.last_used else "never")
+        for app_password in service.list_app_passwords(_user_or_exit(name))
+    ]
+    click.echo(_table(("ID", "LABEL", "CREATED", "LAST USED"), rows))
+
+
+@app_password_group.command("revoke")
+@click.argument("name")
+@click.argument("app_password_id", metavar="ID", type=int)
+def revoke_app_password_command(name, app_password_id):
+    """Revoke one of a user's app passwords."""
+    user = _user_or_exit(name)
+    _run(lambda: service.revoke_app_password(user, app_password_id))
+    click.echo(f"Revoked app password {app_password_id} of {user.username}.", err=True)
+
+
 @click.command("token")
 @click.argument("name")
 def token_command(name):
     """Print an access token (JWT) for a user."""
-    click.echo(issue_token(_user_or_exit(name)))
+    user = _user_or_exit(name)
+    if user.disabled:
+        raise click.ClickException(f"{user.username} is disabled.")
+    click.echo(issue_token(user))
 
 
 def register_cli(app) -> None:

@@ -33,9 +33,17 @@ class DefaultConfig:
     # Comma-separated base URLs that an agent's configuration.baseUrl may name.
     LLM_ALLOWED_BASE_URLS = ""
     SQLITE_BUSY_TIMEOUT_MS = 15000
+    # Password sign-ins: failures per (user name, address) pair, per address, and per user name
+    # (see services/login_throttle.py); windows and lock-outs in seconds.
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW = 15 * 60
-    LOGIN_LOCKOUT = 60 * 60
+    LOGIN_LOCKOUT = 15 * 60
+    LOGIN_ADDRESS_MAX_FAILURES = 50
+    LOGIN_ADDRESS_FAILURE_WINDOW = 15 * 60
+    LOGIN_ADDRESS_LOCKOUT = 15 * 60
+    LOGIN_NAME_MAX_FAILURES = 100
+    LOGIN_NAME_FAILURE_WINDOW = 60 * 60
+    LOGIN_NAME_LOCKOUT = 60
     # Number of trusted proxies in front of the app that set each X-Forwarded-* header (0: trust none).
     PROXY_FIX_X_FOR = 0
     PROXY_FIX_X_PROTO = 0
@@ -76,6 +84,12 @@ INTEGER_SETTINGS = (
     "LOGIN_MAX_FAILURES",
     "LOGIN_FAILURE_WINDOW",
     "LOGIN_LOCKOUT",
+    "LOGIN_ADDRESS_MAX_FAILURES",
+    "LOGIN_ADDRESS_FAILURE_WINDOW",
+    "LOGIN_ADDRESS_LOCKOUT",
+    "LOGIN_NAME_MAX_FAILURES",
+    "LOGIN_NAME_FAILURE_WINDOW",
+    "LOGIN_NAME_LOCKOUT",
     "PROXY_FIX_X_FOR",
     "PROXY_FIX_X_PROTO",
     "PROXY_FIX_X_HOST",

@@ -1,13 +1,83 @@
 """What sits between the WSGI server and the views: trusted proxies, request ids, logs, CORS."""
 
+import base64
+import hashlib
 import json
 import logging
+import math
 import re
 import uuid
 
 from flask import g, has_request_context, request
+from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
+from gunicorn.glogging import Logger as GunicornLogger
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .errors import BadRequest
+
+MAX_JSON_DEPTH = 64
+MAX_JSON_NUMBER_LENGTH = 100
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse(problem: str):
+    raise BadRequest("Malformed JSON", f"The request body is not acceptable JSON: {problem}.")
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_JSON_NUMBER_LENGTH:
+        _refuse(f"the number {text[:20]}... has more than {MAX_JSON_NUMBER_LENGTH} digits")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    if len(text) > MAX_JSON_NUMBER_LENGTH:
+        _refuse(f"the number {text[:20]}... is too long")
+    value = float(text)
+    if not math.isfinite(value):
+        _refuse(f"the number {text} is out of range")
+    return value
+
+
+def _parse_constant(name: str):
+    _refuse(f"{name} is not a JSON number")
+
+
+def _check_structure(value) -> None:
+    """Refuse nesting deeper than MAX_JSON_DEPTH and strings (keys too) with lone surrogates."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                _refuse(f"it is nested deeper than {MAX_JSON_DEPTH} levels")
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    if SURROGATE.search(key):
+                        _refuse("a key contains a lone surrogate (\\ud800-\\udfff), which is not text")
+                    stack.append((child, depth + 1))
+            else:
+                stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str) and SURROGATE.search(item):
+            _refuse("a string contains a lone surrogate (\\ud800-\\udfff), which is not text")
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Every JSON body, in both dialects, is read here: it refuses, with a 400 that names the problem,
+    what Python's json would accept but nothing after it can store or serve: NaN and Infinity, numbers
+    past 64 bits, nesting past MAX_JSON_DEPTH levels and lone surrogates."""
+
+    def loads(self, s, **kwargs):
+        try:
+            value = json.loads(s, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant,
+                               **kwargs)
+        except RecursionError:
+            _refuse(f"it is nested deeper than {MAX_JSON_DEPTH} levels")
+        except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, int()'s digit limit
+            raise BadRequest("Malformed JSON", f"The request body is not valid JSON: {error}.") from None
+        _check_structure(value)
+        return value
 
 
 class PrettyUrls:
@@ -82,9 +152,46 @@ def register_logging(app) -> None:
     logger.propagate = False
 
 
+# Responses that carry a token or a secret: no cache may keep them.
+NO_STORE_ENDPOINTS = frozenset({"auth.Token", "auth.Refresh", "nisira.Token", "nisira.Refresh", "nisira.Login"})
+DOCS_PAGE_ENDPOINT = "api-docs.openapi_swagger_ui"
+INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+
+
+def docs_page_policy(page: bytes) -> str:
+    """The docs page's Content-Security-Policy: everything from this server only. Its one inline script
+    (Swagger UI's start-up) is allowed by its hash; Swagger UI sets inline styles, so styles may be inline."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
+        for script in INLINE_SCRIPT.findall(page)
+    )
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' {hashes}; "
+        "style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; "
+        "connect-src 'self'; "
+        "font-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.endpoint in NO_STORE_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    if request.endpoint == DOCS_PAGE_ENDPOINT:
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = docs_page_policy(response.get_data())
+    return response
+
+
 def register_request_hooks(app) -> None:
     app.before_request(assign_request_id)
     app.after_request(echo_request_id)
+    app.after_request(security_headers)
     origins = [origin.strip() for origin in app.config["CORS_ORIGINS"].split(",") if origin.strip()]
     if origins:
         CORS(
@@ -94,3 +201,43 @@ def register_request_hooks(app) -> None:
             expose_headers=["Location", "Retry-After", "X-Request-Id", "WWW-Authenticate"],
             max_age=600,
         )
+
+
+# Query parameter names that may carry a credential (matched anywhere in the name, any case).
+CREDENTIAL_PARAMETER = re.compile(
+    r"token|secret|passw|pwd|api.?key|auth|session|signature|^sig$|jwt|credential|^code$|^key$|refresh", re.IGNORECASE
+)
+QUERY_PAIR = re.compile(r"([^&;=\s]*)(=?)([^&;\s]*)")
+
+
+def redact_query(query: str) -> str:
+    """The query string with the value of every parameter whose name looks like a credential replaced."""
+    from urllib.parse import unquote_plus
+
+    def replace(match):
+        name, equals, value = match.groups()
+        if value and CREDENTIAL_PARAMETER.search(unquote_plus(name)):
+            return f"{name}{equals}[redacted]"
+        return match.group(0)
+
+    return QUERY_PAIR.sub(replace, query)
+
+
+def redact_uri(uri: str) -> str:
+    path, separator, query = uri.partition("?")
+    return path + separator + redact_query(query) if separator else uri
+
+
+class RedactingAccessLogger(GunicornLogger):
+    """gunicorn's logger, whose access log never shows a query parameter that looks like a credential
+    (in the request line, the query string, the referrer or the environ atoms)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["r"] = redact_uri(atoms["r"])
+        atoms["q"] = redact_query(atoms["q"] or "")
+        atoms["f"] = redact_uri(atoms["f"])
+        for name in ("{raw_uri}e", "{query_string}e", "{http_referer}e", "{referer}i"):
+            if isinstance(atoms.get(name), str):
+                atoms[name] = redact_uri(atoms[name]) if "uri" in name or "refer" in name else redact_query(atoms[name])
+        return atoms

@@ -14,6 +14,7 @@ from .conftest import API, basic, row_count
 
 LIST = f"{API}/conversations"
 SECRET = "test-secret-" + "x" * 64
+ALICE_UUID = "5c1b2f6e-8d4a-4c3e-9f2a-a11ce0000001"
 
 
 def token(claims, secret=SECRET, algorithm="HS256"):
@@ -22,14 +23,14 @@ def token(claims, secret=SECRET, algorithm="HS256"):
 
 def claims(**overrides):
     now = datetime.now(UTC)
-    values = {"sub": "alice", "iat": now, "exp": now + timedelta(minutes=5), "type": "access"}
+    values = {"sub": ALICE_UUID, "gen": 0, "iat": now, "exp": now + timedelta(minutes=5), "type": "access"}
     values.update(overrides)
     return {key: value for key, value in values.items() if value is not None}
 
 
 @pytest.fixture
 def alice(app):
-    user = factories.make_user("alice")
+    user = factories.make_user("alice", uuid=ALICE_UUID)
     db.session.commit()
     return user
 
@@ -100,6 +101,30 @@ class TestExternalIdentityProvider:
         assert response.get_json()["userId"] == "erin"
         assert client.get(LIST, headers=bearer(external)).get_json()["total"] == 1
         assert row_count(User) == 1
+
+    def test_a_provider_token_for_a_local_name_never_signs_in_as_the_local_account(self, client, alice, keys):
+        """The takeover: an identity provider's token with sub=alice, where alice is a local password account."""
+        factories.make_conversation(alice, title="Alice's secret")
+        db.session.commit()
+        external = jwt.encode(claims(sub="alice", iss="https://id.example", type=None), keys, algorithm="RS256")
+        response = client.get(LIST, headers=bearer(external))
+        assert response.status_code == 200
+        assert response.get_json()["total"] == 0
+        created = client.post(LIST, json={"title": "SSO"}, headers=bearer(external)).get_json()
+        assert created["userId"] != "alice" and created["userId"].startswith("alice~")
+        assert row_count(User) == 2
+        # The same issuer and subject find the same user again; another issuer's "alice" is someone else.
+        assert client.get(LIST, headers=bearer(external)).get_json()["total"] == 1
+        other = jwt.encode(claims(sub="alice", iss="https://other.example", type=None), keys, algorithm="RS256")
+        assert client.get(LIST, headers=bearer(other)).get_json()["total"] == 0
+        assert row_count(User) == 3
+
+    def test_a_disabled_provider_user_is_refused(self, client, keys):
+        external = jwt.encode(claims(sub="erin", type=None), keys, algorithm="RS256")
+        assert client.get(LIST, headers=bearer(external)).status_code == 200
+        db.session.scalars(db.select(User)).one().disabled = True
+        db.session.commit()
+        assert client.get(LIST, headers=bearer(external)).status_code == 401
 
     def test_a_token_signed_by_another_key_is_401(self, client, keys):
         from cryptography.hazmat.primitives.asymmetric import rsa

@@ -162,3 +162,14 @@ def test_try_it_out_runs_the_health_check(docs_page):
     body = docs_page.evaluate(LIVE_RESPONSE + ".querySelector('.response-col_description pre').textContent")
     assert status.strip() == "200"
     assert json.loads(body) == {"status": "ok", "version": VERSION, "checks": {"database": "ok"}}
+
+
+def test_docs_page_renders_under_its_content_security_policy(server, docs_page):
+    """The page above rendered with this policy in force: only this server's files, no framing."""
+    headers = httpx.get(f"{server.base}/docs").headers
+    policy = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "'unsafe-eval'" not in policy and "script-src 'self' 'sha256-" in policy
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert docs_page.evaluate("typeof window.ui") == "object"

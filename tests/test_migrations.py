@@ -52,7 +52,8 @@ def test_status_reports_no_upgrade_needed_after_upgrade(migrated_app):
 def test_messages_cascade_with_their_conversation_in_the_migrated_schema(migrated_app):
     upgrade()
     with db.engine.begin() as connection:
-        connection.execute(text("INSERT INTO users (id, username, created, updated) VALUES (1, 'u', :t, :t)"),
+        connection.execute(text(
+            "INSERT INTO users (id, uuid, username, username_key, created, updated) VALUES (1, 'x', 'u', 'u', :t, :t)"),
                            {"t": "2024-01-01 00:00:00"})
         connection.execute(text(
             "INSERT INTO conversations (id, uuid, slug, title, user_id, metadata, created, updated) "

@@ -1,16 +1,14 @@
 """The HTTP layer: thin views that parse, call one service, commit, and dump."""
 
-import json
 from http import HTTPStatus
 
-from flask import request
+from flask import current_app, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import missing
-from webargs.core import parse_json
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from ..auth import require_user
-from ..errors import BadRequest, UnsupportedMediaType
+from ..errors import UnsupportedMediaType
 from ..extensions import blueprint_docs
 from .docs import AUTHENTICATED, ERROR_RESPONSES, URI_TOO_LONG, register_api_docs
 
@@ -24,15 +22,14 @@ class Parser(FlaskParser):
         raise error
 
     def load_json(self, req, schema):
-        # As webargs reads a JSON body (an empty one is absent), with our error for one that is not JSON.
+        # As webargs reads a JSON body (an empty one is absent), through the app's JSON provider
+        # (http.StrictJSONProvider), so that one place decides what is JSON, with our errors.
         if not is_json_request(req):
             return missing
-        try:
-            return parse_json(req.get_data(cache=True))
-        except json.JSONDecodeError as error:
-            if error.doc == "":
-                return missing
-            raise BadRequest("Malformed JSON", f"The request body is not valid JSON: {error}.", code="malformed_json") from None
+        body = req.get_data(cache=True)
+        if not body:
+            return missing
+        return current_app.json.loads(body)
 
 
 class Blueprint(SmorestBlueprint):

@@ -128,7 +128,7 @@ class Join(MethodView):
     def post(self, data, ref):
         """Add a user (`userId`, default you) to your organisation."""
         organisation = service.get_organisation_for(g.current_user, ref, owner_only=True)
-        service.join_organisation(organisation, data.get("user_id") or g.current_user.username)
+        service.join_organisation(g.current_user, organisation, data.get("user_id") or g.current_user.username)
         db.session.commit()
         return {"message": "Successfully joined organisation"}
 

@@ -4,24 +4,44 @@ import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import false as sa_false
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from .base import TimestampMixin, utcnow
+from .base import TimestampMixin, new_uuid, utcnow
 
 if TYPE_CHECKING:
     from .organisation import Membership
 
 
+def normalise_username(name: str) -> str:
+    """The form in which user names are compared: surrounding white space trimmed, case folded."""
+    return name.strip().lower()
+
+
 class User(TimestampMixin, db.Model):
-    """A person (or client) that signs in; `username` is the user id the API shows as `userId`."""
+    """A person (or client) that signs in; `username` is the user id the API shows as `userId`.
+
+    `username_key` is the normalised name, unique, so that no two users differ only in case.
+    Tokens name a user by `uuid`, never reused, and carry `token_generation`: advancing it
+    (new password, disable, delete) ends every token issued before.
+    """
 
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("external_issuer", "external_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    # Lower case can be longer than the name (U+0130 becomes two code points).
+    username_key: Mapped[str] = mapped_column(String(128), unique=True)
+    token_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    disabled: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # An identity provider's user: its issuer ("" when the token names none) and subject.
+    external_issuer: Mapped[str | None] = mapped_column(String(255))
+    external_subject: Mapped[str | None] = mapped_column(String(255))
     display_name: Mapped[str | None] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(255))
     password_hash: Mapped[str | None] = mapped_column(String(255))
@@ -35,6 +55,11 @@ class User(TimestampMixin, db.Model):
     app_passwords: Mapped[list["AppPassword"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @validates("username")
+    def _keep_key(self, key, value):
+        self.username_key = normalise_username(value)
+        return value
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -59,6 +84,7 @@ class AppPassword(db.Model):
     name: Mapped[str] = mapped_column(String(255))
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="app_passwords")
 

@@ -29,21 +29,42 @@ class StrictNumber(fields.Float):
         return number
 
 
-def _holds_api_key(value) -> bool:
+CREDENTIAL_NAMES = {"auth", "authorization", "bearer", "cookie", "headers", "token"}
+CREDENTIAL_PARTS = ("apikey", "secret", "password", "passwd", "credential", "privatekey", "accesskey")
+
+
+def looks_like_a_credential(key) -> bool:
+    """apiKey, api_key, token, accessToken, clientSecret, password, Authorization, headers, ..."""
+    name = "".join(character for character in str(key).lower() if character.isalnum())
+    return name in CREDENTIAL_NAMES or name.endswith("token") or any(part in name for part in CREDENTIAL_PARTS)
+
+
+def _credential_path(value, path: str) -> str | None:
+    """The path of the first key, at any depth, that looks like a credential; None when there is none."""
     if isinstance(value, dict):
-        return any(
-            str(key).lower().replace("_", "").replace("-", "") == "apikey" or _holds_api_key(item)
-            for key, item in value.items()
-        )
-    if isinstance(value, list):
-        return any(_holds_api_key(item) for item in value)
-    return False
+        for key, item in value.items():
+            here = f"{path}.{key}"
+            if looks_like_a_credential(key):
+                return here
+            found = _credential_path(item, here)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _credential_path(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
 
 
 def without_api_key(configuration: dict) -> None:
-    # Agents are readable by every user who may use them; keys live in the server configuration.
-    if _holds_api_key(configuration):
-        raise ValidationError("Must not contain an API key: set OPENREGISTER_LLM_API_KEY on the server instead.")
+    # Agents are readable by every user who may use them; credentials live in the server configuration.
+    found = _credential_path(configuration, "configuration")
+    if found:
+        raise ValidationError(
+            f"Must not contain credentials ({found}): an agent is readable by everyone who may use it. "
+            "Credentials belong in the server configuration, e.g. OPENREGISTER_LLM_API_KEY."
+        )
 
 
 def optional_integer(minimum: int) -> fields.Integer:

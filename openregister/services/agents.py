@@ -10,10 +10,17 @@ from .organisations import active_organisation_id
 
 
 def may_use(actor: User, agent: Agent, organisation_id: int | None) -> bool:
-    """Public in the actor's active organisation (or in none), or owned by them, or they are invited."""
-    if agent.organisation_id is not None and agent.organisation_id != organisation_id:
+    """Public in the actor's active organisation, or owned by them, or they are invited.
+
+    An agent without an organisation belongs to no tenant, so only its owner and the users it
+    invites may use it, public or not.
+    """
+    owned_or_invited = agent.owner_id == actor.id or actor.username in (agent.invited_users or [])
+    if agent.organisation_id is None:
+        return owned_or_invited
+    if agent.organisation_id != organisation_id:
         return False
-    return not agent.is_private or agent.owner_id == actor.id or actor.username in (agent.invited_users or [])
+    return not agent.is_private or owned_or_invited
 
 
 def find_usable_agent(actor: User, ref) -> Agent | None:

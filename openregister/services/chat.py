@@ -24,7 +24,7 @@ from .conversations import (
     unique_title,
 )
 from .lookup import equals_or_null
-from .organisations import active_organisation_id
+from .organisations import active_organisation_id, is_member
 
 HISTORY_SIZE = 10
 DEFAULT_SYSTEM_PROMPT = "You are a helpful AI assistant."
@@ -96,7 +96,11 @@ def conversation_to_chat_in(actor: User, *, conversation_ref=None, agent_ref=Non
                 code="conversation_archived",
             )
         agent = conversation.agent
-        if agent is not None and not (agent.active and may_use(actor, agent, conversation.organisation_id)):
+        # The sender must still be allowed the agent now: a member removed from its organisation
+        # keeps their conversations, not the use of the organisation's agent.
+        still_member = agent is not None and (agent.organisation_id is None or is_member(actor, agent.organisation_id))
+        if agent is not None and not (agent.active and still_member
+                                      and may_use(actor, agent, conversation.organisation_id)):
             raise NotFound(
                 "Agent not found", "The agent of this conversation is no longer available to you.",
                 code="agent_not_found",

@@ -26,10 +26,13 @@ def get_conversation_for(actor: User, ref, *, write: bool = False) -> Conversati
     if conversation.user_id == actor.id:
         if write or conversation.organisation_id == active_organisation_id(actor):
             return conversation
-        raise Forbidden(
-            "Access denied", "This conversation belongs to an organisation that is not your active one.",
-            code="access_denied",
-        )
+        if is_member(actor, conversation.organisation_id):
+            raise Forbidden(
+                "Access denied", "This conversation belongs to an organisation that is not your active one.",
+                code="access_denied",
+            )
+        # Your own, but in an organisation you have left: as for any organisation you are not in.
+        raise NotFound("Conversation not found", f"No conversation {ref}.", code="conversation_not_found")
     if is_member(actor, conversation.organisation_id):
         raise Forbidden("Access denied", "This conversation belongs to another user.", code="access_denied")
     raise NotFound("Conversation not found", f"No conversation {ref}.", code="conversation_not_found")

@@ -6,6 +6,7 @@ from sqlalchemy.orm import selectinload
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..models import Agent, Conversation, Membership, Organisation, User
+from ..models.user import normalise_username
 from ..pagination import Window, count, paginate
 from .lookup import find_by_ref
 
@@ -85,15 +86,14 @@ def create_organisation(actor: User, *, name: str, description: str | None = Non
 def get_organisation_for(actor: User, ref, *, owner_only: bool = False) -> Organisation:
     """The organisation `ref` names, if the actor is a member (or, with owner_only=True, its owner).
 
-    Raises NotFound for an unknown organisation, Forbidden for one the actor may not see or change.
+    Raises NotFound for an unknown organisation and for one the actor is not a member of (no tenant
+    learns which organisations exist); Forbidden when a member who is not the owner asks for owner_only.
     """
     organisation = find_by_ref(Organisation, ref)
-    if organisation is None:
+    if organisation is None or not is_member(actor, organisation.id):
         raise NotFound("Organisation not found", f"No organisation {ref}.", code="organisation_not_found")
     if owner_only and organisation.owner_id != actor.id:
         raise Forbidden("Access denied", "Only the owner of this organisation may do that.", code="access_denied")
-    if not is_member(actor, organisation.id):
-        raise Forbidden("Access denied", "You are not a member of this organisation.", code="access_denied")
     return organisation
 
 
@@ -167,23 +167,28 @@ def set_active_organisation(actor: User, organisation: Organisation) -> Organisa
 
 
 def _user_named(username: str) -> User:
-    user = db.session.scalars(select(User).where(User.username == username)).first()
+    user = db.session.scalars(select(User).where(User.username_key == normalise_username(username))).first()
     if user is None:
         raise NotFound("User not found", f"No user {username!r}.", code="user_not_found")
     return user
 
 
-def join_organisation(organisation: Organisation, username: str) -> User:
-    """Add the named user (the owner's decision, checked by the caller); it becomes their active one if they had none.
+def shares_an_organisation(actor: User, user: User) -> bool:
+    mine = select(Membership.organisation_id).where(Membership.user_id == actor.id)
+    stmt = select(Membership.user_id).where(Membership.user_id == user.id, Membership.organisation_id.in_(mine))
+    return db.session.scalar(stmt.limit(1)) is not None
 
-    Raises NotFound for an unknown user.
+
+def join_organisation(actor: User, organisation: Organisation, username: str) -> User:
+    """The owner (checked by the caller) adds a user who already shares an organisation with them.
+
+    Nobody's active organisation changes. Raises NotFound, the same for an unknown user and for one
+    the owner may not add, so that owners cannot pull strangers in nor learn which names exist.
     """
-    user = _user_named(username)
-    had_none = active_organisation(user) is None
+    user = db.session.scalars(select(User).where(User.username_key == normalise_username(username))).first()
+    if user is None or (user.id != actor.id and not shares_an_organisation(actor, user)):
+        raise NotFound("User not found", f"No user {username!r} that you may add.")
     add_member(organisation, user)
-    if had_none:
-        user.active_organisation_id = organisation.id
-    db.session.flush()
     return user
 
 

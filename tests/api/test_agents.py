@@ -150,8 +150,30 @@ class TestCreate:
     def test_an_api_key_is_refused_with_a_pointer_to_the_server_setting(self, client, tenants, alice):
         response = client.post(url(), json={"name": "A", "configuration": {"apiKey": "sk-secret"}}, headers=alice)
         assert response.get_json()["errors"]["configuration"] == [
-            "Must not contain an API key: set OPENREGISTER_LLM_API_KEY on the server instead."
+            "Must not contain credentials (configuration.apiKey): an agent is readable by everyone who may use it. "
+            "Credentials belong in the server configuration, e.g. OPENREGISTER_LLM_API_KEY."
         ]
+
+    @pytest.mark.parametrize("configuration, path", [
+        ({"token": "t"}, "configuration.token"),
+        ({"llm": {"headers": {"X-Key": "k"}}}, "configuration.llm.headers"),
+        ({"a": [{"Authorization": "Bearer x"}]}, "configuration.a[0].Authorization"),
+        ({"client_secret": "s"}, "configuration.client_secret"),
+        ({"proxy": {"password": "p"}}, "configuration.proxy.password"),
+        ({"accessToken": "t"}, "configuration.accessToken"),
+        ({"API-KEY": "k"}, "configuration.API-KEY"),
+    ])
+    def test_a_credential_at_any_depth_is_refused_naming_where(self, client, tenants, alice, configuration, path):
+        response = client.post(url(), json={"name": "A", "configuration": configuration}, headers=alice)
+        assert response.status_code == 400
+        message = response.get_json()["errors"]["configuration"][0]
+        assert f"({path})" in message and "server configuration" in message
+        assert row_count(Agent) == 0
+
+    def test_harmless_keys_are_kept(self, client, tenants, alice):
+        configuration = {"baseUrl": None, "maxTokens": 5, "tokensPerMinute": 3, "topK": 4}
+        response = client.post(url(), json={"name": "A", "configuration": configuration}, headers=alice)
+        assert response.status_code == 201
 
 
 class TestList:
@@ -165,14 +187,26 @@ class TestList:
             ("invited", bob_user, acme, {"is_private": True, "invited_users": ["alice"]}),
             ("globex public", tenants["carol"], tenants["globex"], {}),
             ("no organisation", None, None, {}),
+            ("own without organisation", alice_user, None, {}),
         ]):
             factories.make_agent(owner, organisation, name=name, created=start + timedelta(seconds=offset), **overrides)
         db.session.commit()
         response = client.get(url(), headers=alice)
         assert response.status_code == 200
-        assert names(response) == ["no organisation", "invited", "public", "own private"]
+        assert names(response) == ["own without organisation", "invited", "public", "own private"]
         assert response.get_json()["total"] == 4
         assert list(response.get_json()["results"][0]) == AGENT_KEYS
+
+    def test_a_public_agent_without_organisation_is_seen_by_its_owner_and_invited_only(
+            self, client, tenants, auth_headers):
+        """The leak: public agents of users without an organisation were visible to every tenant."""
+        dave = factories.make_user("dave")
+        agent = factories.make_agent(dave, None, name="Dave's", is_private=False, invited_users=["bob"])
+        db.session.commit()
+        for who, status in (("dave", 200), ("bob", 200), ("alice", 404), ("carol", 404)):
+            user = dave if who == "dave" else tenants[who]
+            assert client.get(url(agent), headers=auth_headers(user)).status_code == status, who
+        assert names(client.get(url(), headers=auth_headers(tenants["carol"]))) == []
 
     def test_another_organisation_sees_only_its_own_agents(self, client, tenants, carol):
         make_agents(tenants["alice"], tenants["acme"], 2)

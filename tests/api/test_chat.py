@@ -261,6 +261,21 @@ class TestAgents:
         assert response.get_json()["error"] == "Agent not found"
         assert row_count(Message) == 0
 
+    def test_a_removed_member_cannot_use_the_organisations_agent_through_an_old_conversation(
+            self, client, tenants, auth_headers, alice, agent):
+        bob = tenants["bob"]
+        factories.make_organisation("Bob's own", owner=bob)
+        bob.active_organisation_id = tenants["acme"].id
+        conversation = conversation_of(bob, agent_id=agent.id)
+        assert send(client, auth_headers(bob), conversation=conversation.uuid, message="Hi").status_code == 200
+        removed = client.post(f"{API}/organisations/{tenants['acme'].uuid}/leave", json={"userId": "bob"}, headers=alice)
+        assert removed.status_code == 200
+        before = row_count(Message)
+        response = send(client, auth_headers(bob), conversation=conversation.uuid, message="Still here?")
+        assert response.status_code == 404
+        assert response.get_json()["error"] == "Agent not found"
+        assert row_count(Message) == before
+
 
 class TestPrompt:
     def test_provider_gets_the_system_prompt_and_the_last_ten_messages_once(self, client, tenants, alice, llm_server):

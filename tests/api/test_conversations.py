@@ -389,11 +389,20 @@ class TestAccess:
         assert row_count(Conversation) == 1
 
     def test_own_conversation_in_an_inactive_organisation_is_403_to_read(self, client, tenants, alice):
-        conversation = factories.make_conversation(tenants["alice"], organisation_id=tenants["globex"].id)
+        side = factories.make_organisation("Side", owner=tenants["alice"])
+        tenants["alice"].active_organisation_id = tenants["acme"].id
+        conversation = factories.make_conversation(tenants["alice"], organisation_id=side.id)
         db.session.commit()
         response = client.get(f"{API}/conversations/{conversation.uuid}", headers=alice)
         assert response.status_code == 403
         assert response.get_json()["error"] == "Access denied"
+
+    def test_own_conversation_in_an_organisation_left_is_404_to_read(self, client, tenants, alice):
+        conversation = factories.make_conversation(tenants["alice"], organisation_id=tenants["globex"].id)
+        db.session.commit()
+        response = client.get(f"{API}/conversations/{conversation.uuid}", headers=alice)
+        assert response.status_code == 404
+        assert response.get_json()["error"] == "Conversation not found"
 
     @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
     def test_every_route_needs_authentication(self, client, tenants, method, path, body):

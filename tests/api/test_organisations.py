@@ -183,7 +183,7 @@ class TestActive:
 
     def test_set_active_is_for_members_only(self, client, tenants, carol):
         response = client.post(url(tenants["acme"], "set-active"), headers=carol)
-        assert response.status_code == 403
+        assert response.status_code == 404
         assert stored_active_id(tenants["carol"]) == tenants["globex"].id
 
 
@@ -196,10 +196,16 @@ class TestShow:
     def test_show_accepts_the_numeric_id(self, client, tenants, bob):
         assert client.get(url(str(tenants["acme"].id)), headers=bob).get_json()["organisation"]["name"] == "Acme"
 
-    def test_a_non_member_is_forbidden(self, client, tenants, carol):
-        response = client.get(url(tenants["acme"]), headers=carol)
-        assert response.status_code == 403
-        assert response.get_json()["error"] == "Access denied"
+    def test_a_non_member_gets_the_answer_for_an_unknown_one(self, client, tenants, carol):
+        """Organisations cannot be enumerated: a foreign one answers as one that does not exist."""
+        foreign = client.get(url(tenants["acme"]), headers=carol)
+        unknown = client.get(url("00000000-0000-4000-8000-000000000000"), headers=carol)
+        assert (foreign.status_code, unknown.status_code) == (404, 404)
+        assert foreign.get_json()["error"] == unknown.get_json()["error"] == "Organisation not found"
+        for route in ("set-active", "join", "leave"):
+            assert client.post(url(tenants["acme"], route), headers=carol).status_code == 404
+        assert client.patch(url(tenants["acme"]), json={"name": "x"}, headers=carol).status_code == 404
+        assert client.delete(url(tenants["acme"]), headers=carol).status_code == 404
 
     @pytest.mark.parametrize("ref", ["999", "00000000-0000-4000-8000-000000000000", "9" * 30])
     def test_an_unknown_organisation_is_not_found(self, client, tenants, alice, ref):
@@ -257,10 +263,10 @@ class TestUpdate:
         assert field in response.get_json()["errors"]
         assert (shown(tenants["acme"], active=True)["name"], tenants["acme"].slug) == ("Acme", "acme")
 
-    @pytest.mark.parametrize("caller", ["bob", "carol"])
-    def test_only_the_owner_may_change_it(self, client, tenants, auth_headers, caller):
+    @pytest.mark.parametrize("caller, status", [("bob", 403), ("carol", 404)])
+    def test_only_the_owner_may_change_it(self, client, tenants, auth_headers, caller, status):
         response = client.patch(url(tenants["acme"]), json={"name": "Mine"}, headers=auth_headers(tenants[caller]))
-        assert response.status_code == 403
+        assert response.status_code == status
         assert shown(tenants["acme"], active=True)["name"] == "Acme"
 
     def test_an_unknown_organisation_is_not_found(self, client, tenants, alice):
@@ -292,10 +298,10 @@ class TestDelete:
         assert response.get_json()["error"] == "Organisation not empty"
         assert (row_count(Organisation), row_count(Membership)) == (2, 3)
 
-    @pytest.mark.parametrize("caller", ["bob", "carol"])
-    def test_only_the_owner_may_delete_it(self, client, tenants, auth_headers, caller):
+    @pytest.mark.parametrize("caller, status", [("bob", 403), ("carol", 404)])
+    def test_only_the_owner_may_delete_it(self, client, tenants, auth_headers, caller, status):
         response = client.delete(url(tenants["acme"]), headers=auth_headers(tenants[caller]))
-        assert response.status_code == 403
+        assert response.status_code == status
         assert row_count(Organisation) == 2
 
     def test_an_unknown_organisation_is_not_found(self, client, tenants, alice):
@@ -303,29 +309,41 @@ class TestDelete:
 
 
 class TestJoin:
-    def test_the_owner_adds_a_user(self, client, tenants, alice):
-        response = client.post(url(tenants["acme"], "join"), json={"userId": "carol"}, headers=alice)
+    def test_the_owner_adds_a_user_who_shares_an_organisation(self, client, tenants, alice):
+        factories.make_organisation("Shared", owner=tenants["alice"], members=[tenants["carol"]])
+        tenants["carol"].active_organisation_id = tenants["globex"].id
+        db.session.commit()
+        response = client.post(url(tenants["acme"], "join"), json={"userId": " CAROL"}, headers=alice)
         assert response.status_code == 200
         assert response.get_json() == {"message": "Successfully joined organisation"}
         assert member_names(tenants["acme"]) == ["alice", "bob", "carol"]
         assert stored_active_id(tenants["carol"]) == tenants["globex"].id
 
-    def test_a_user_without_organisation_gets_it_as_active(self, client, tenants, alice):
+    def test_a_stranger_cannot_be_dragged_in_and_answers_as_an_unknown_user(self, client, tenants, alice):
+        stranger = client.post(url(tenants["acme"], "join"), json={"userId": "carol"}, headers=alice)
+        unknown = client.post(url(tenants["acme"], "join"), json={"userId": "nosuch"}, headers=alice)
+        assert (stranger.status_code, unknown.status_code) == (404, 404)
+        assert stranger.get_json()["error"] == unknown.get_json()["error"] == "User not found"
+        assert member_names(tenants["acme"]) == ["alice", "bob"]
+
+    def test_a_user_without_organisation_cannot_be_added_nor_gets_one_active(self, client, tenants, alice):
         dave = factories.make_user("dave")
         db.session.commit()
-        client.post(url(tenants["acme"], "join"), json={"userId": "dave"}, headers=alice)
-        assert stored_active_id(dave) == tenants["acme"].id
+        response = client.post(url(tenants["acme"], "join"), json={"userId": "dave"}, headers=alice)
+        assert response.status_code == 404
+        assert stored_active_id(dave) is None
+        assert member_names(tenants["acme"]) == ["alice", "bob"]
 
     def test_adding_a_member_again_changes_nothing(self, client, tenants, alice):
         response = client.post(url(tenants["acme"], "join"), json={"userId": "bob"}, headers=alice)
         assert response.status_code == 200
         assert row_count(Membership) == 3
 
-    @pytest.mark.parametrize("caller, body", [("bob", {"userId": "carol"}), ("bob", None), ("carol", None),
-                                              ("carol", {"userId": "carol"})])
-    def test_only_the_owner_may_add_users(self, client, tenants, auth_headers, caller, body):
+    @pytest.mark.parametrize("caller, body, status", [("bob", {"userId": "carol"}, 403), ("bob", None, 403),
+                                                      ("carol", None, 404), ("carol", {"userId": "carol"}, 404)])
+    def test_only_the_owner_may_add_users(self, client, tenants, auth_headers, caller, body, status):
         response = client.post(url(tenants["acme"], "join"), json=body, headers=auth_headers(tenants[caller]))
-        assert response.status_code == 403
+        assert response.status_code == status
         assert row_count(Membership) == 3
 
     def test_an_unknown_user_is_not_found(self, client, tenants, alice):
@@ -414,7 +432,7 @@ class TestLeave:
         assert response.status_code == 403
 
     def test_a_non_member_cannot_leave(self, client, tenants, carol):
-        assert client.post(url(tenants["acme"], "leave"), headers=carol).status_code == 403
+        assert client.post(url(tenants["acme"], "leave"), headers=carol).status_code == 404
 
     def test_removing_a_non_member_is_a_bad_request(self, client, tenants, alice):
         response = client.post(url(tenants["acme"], "leave"), json={"userId": "carol"}, headers=alice)

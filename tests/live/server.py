@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import jwt
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from ..ports import port_of
 
@@ -89,9 +89,19 @@ class LiveServer:
         self.log.close()
 
     def token(self, username: str) -> str:
+        """A token as the server issues it: it names the user by uuid and token generation."""
+        engine = self.engine()
+        try:
+            with engine.connect() as connection:
+                uuid, generation = connection.execute(
+                    text("SELECT uuid, token_generation FROM users WHERE username_key = :name"),
+                    {"name": username.strip().lower()},
+                ).one()
+        finally:
+            engine.dispose()
         now = datetime.now(UTC)
-        return jwt.encode({"sub": username, "iat": now, "exp": now + timedelta(hours=1), "type": "access"},
-                          SECRET, algorithm="HS256")
+        claims = {"sub": uuid, "gen": generation, "iat": now, "exp": now + timedelta(hours=1), "type": "access"}
+        return jwt.encode(claims, SECRET, algorithm="HS256")
 
     def headers(self, username: str) -> dict:
         return {"Authorization": f"Bearer {self.token(username)}"}
