@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from openregister.config import VERSION
 from openregister.extensions import db
 
 from . import factories
@@ -58,7 +59,25 @@ def test_capabilities_in_the_ocs_envelope(client, auth_headers):
     assert body["ocs"]["data"]["version"]["string"]
 
 
-@pytest.mark.parametrize("path", ["/", "/nope", f"{API}/nope", f"{API}/conversations/x/y/z"])
+def test_the_root_links_the_api_its_health_check_and_docs(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "name": "OpenRegister conversations API",
+        "version": VERSION,
+        "links": {
+            "api": f"http://localhost{API}",
+            "health": f"http://localhost{API}/health",
+            "docs": f"http://localhost{API}/docs",
+            "openapi": f"http://localhost{API}/openapi.json",
+        },
+    }
+    for url in response.get_json()["links"].values():
+        if not url.endswith("/api"):
+            assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/nope", f"{API}/nope", f"{API}/conversations/x/y/z"])
 def test_unknown_routes_are_json_404(client, path):
     response = client.get(path)
     assert response.status_code == 404
