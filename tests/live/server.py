@@ -25,14 +25,17 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """gunicorn with its own instance folder, on the given database."""
+    """gunicorn with its own instance folder, on the given database; `app` may be a host application
+    that mounts ours at `prefix`."""
 
-    def __init__(self, tmp_path: Path, database_url: str, *, workers: int = 4, threads: int = 4, env=None):
+    def __init__(self, tmp_path: Path, database_url: str, *, workers: int = 4, threads: int = 4, env=None,
+                 app: str = "wsgi:app", prefix: str = ""):
         self.instance = tmp_path / "instance"
         self.instance.mkdir()
         self.database_url = database_url
         self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}{API}"
+        self.app = app
+        self.base = f"http://127.0.0.1:{self.port}{prefix}{API}"
         self.env = {
             **os.environ,
             "OPENREGISTER_INSTANCE_PATH": str(self.instance),
@@ -55,7 +58,7 @@ class LiveServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", self.app],
             cwd=PROJECT, env=self.env, stdout=self.log, stderr=self.log, start_new_session=True,
         )
         deadline = time.monotonic() + 60
