@@ -44,6 +44,13 @@ def test_status_php_answers_as_nextcloud(client):
     assert body["needsDbUpgrade"] is True
 
 
+def test_status_php_answers_even_without_the_migration_scripts(app, client, tmp_path, monkeypatch):
+    monkeypatch.setattr(app.extensions["migrate"], "directory", str(tmp_path / "nowhere"))
+    response = client.get("/status.php")
+    assert response.status_code == 200
+    assert response.get_json()["needsDbUpgrade"] is True
+
+
 def test_capabilities_need_auth(client):
     assert client.get("/ocs/v2.php/cloud/capabilities").status_code == 401
 

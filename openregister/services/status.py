@@ -1,6 +1,7 @@
 """What the service routes report: database reachability and schema state."""
 
 from alembic.config import Config
+from alembic.util import CommandError
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
@@ -19,10 +20,13 @@ def database_reachable() -> bool:
 
 
 def needs_db_upgrade(migrations_directory: str) -> bool:
-    """True when the database is not at the newest migration (or cannot be read)."""
+    """True when the database is not at the newest migration (or it, or the migrations, cannot be read)."""
     config = Config()
     config.set_main_option("script_location", migrations_directory)
-    heads = set(ScriptDirectory.from_config(config).get_heads())
+    try:
+        heads = set(ScriptDirectory.from_config(config).get_heads())
+    except CommandError:
+        return True
     try:
         with db.engine.connect() as connection:
             current = set(MigrationContext.configure(connection).get_current_heads())
