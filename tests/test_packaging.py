@@ -18,3 +18,18 @@ def test_the_migrations_are_found_beside_the_code_or_in_the_checkout():
     directory = Path(MIGRATIONS_DIRECTORY)
     assert directory in (PACKAGE / "migrations", PACKAGE.parent / "migrations")
     assert (directory / "env.py").is_file() and any((directory / "versions").glob("0001_*.py"))
+
+
+def test_flask_app_openregister_finds_the_factory(tmp_path, monkeypatch):
+    """What `flask --app openregister ...` does: the package itself names the app, by its create_app."""
+    from flask.cli import ScriptInfo
+
+    monkeypatch.setenv("OPENREGISTER_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("OPENREGISTER_DATABASE_URL", f"sqlite:///{tmp_path / 'app.sqlite'}")
+    app = ScriptInfo(app_import_path="openregister").load_app()
+    assert app.import_name == "openregister"
+    assert {"db", "user", "token", "seed"} <= set(app.cli.list_commands(None))
+    with app.app_context():
+        from openregister.extensions import db
+
+        db.engine.dispose()

@@ -51,6 +51,7 @@ def test_seed_makes_users_with_conversations_of_messages(runner):
     result = seed(runner, "--users", 3, "--conversations", 4, "--messages", 5)
     assert result.stdout.startswith("Seeded 3 users with 12 conversations and 60 messages in organisation 'Seed'")
     assert result.stdout.count("\n") == 1
+    assert "Conversations" in result.stderr  # the progress bar
     assert db.session.scalars(select(User.username).order_by(User.username)).all() == ["user1", "user2", "user3"]
     assert db.session.scalars(select(User.password_hash)).all() == [None, None, None]
     per_user = db.session.execute(select(User.username, func.count(Conversation.id)).join(
