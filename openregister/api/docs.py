@@ -13,8 +13,8 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Blueprint, render_template_string, request, send_from_directory
 
-from ..config import API_PREFIX
 from .. import extensions
+from ..config import API_PREFIX
 from ..schemas.base import ErrorSchema, not_blank
 
 # smorest names its own error schema "Error"; ours is the body every error of this API has.
