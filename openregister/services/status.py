@@ -1,9 +1,9 @@
 """What the service routes report: database reachability and schema state."""
 
 from alembic.config import Config
-from alembic.util import CommandError
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
