@@ -8,7 +8,7 @@ ADMIN_PASSWORD ?= admin
 ORGANISATION ?= Default
 export OPENREGISTER_BIND ?= 127.0.0.1:8080
 
-.PHONY: run test install install-test clean
+.PHONY: run test install install-test clean check-admin-password
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,20 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 
+# admin/admin is for this machine only: on any other address, ask for a password of one's own.
+check-admin-password:
+	@case "$(OPENREGISTER_BIND)" in \
+	  127.*|localhost|localhost:*|::1|\[::1\]|\[::1\]:*) ;; \
+	  *) if [ '$(ADMIN_PASSWORD)' = admin ]; then \
+	       echo "Refusing to serve on $(OPENREGISTER_BIND) with the default password admin/admin."; \
+	       echo "Choose a password for the first user: make run ADMIN_PASSWORD='a long password' (or export ADMIN_PASSWORD=...)."; \
+	       exit 1; \
+	     fi ;; \
+	esac
+
 # Set up the SQLite database, make sure the first user exists, and serve on $(OPENREGISTER_BIND).
 # gunicorn replaces the recipe's shell, so it is make's own child.
-run: install
+run: check-admin-password install
 	$(FLASK) db upgrade
 	@$(FLASK) user create $(ADMIN_USER) --password '$(ADMIN_PASSWORD)' --organisation '$(ORGANISATION)' 2>/dev/null \
 		&& echo "Created user $(ADMIN_USER) with password $(ADMIN_PASSWORD) in organisation $(ORGANISATION)." \

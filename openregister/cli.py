@@ -175,6 +175,9 @@ def token_command(name):
 
 
 def register_cli(app) -> None:
+    from .cli_seed import seed_command
+
+    app.cli.add_command(seed_command)
     app.cli.add_command(user_group)
     app.cli.add_command(app_password_group)
     app.cli.add_command(token_command)

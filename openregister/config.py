@@ -6,7 +6,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 API_PREFIX = "/index.php/apps/openregister/api"
-MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def migrations_directory() -> str:
+    """The Alembic scripts: beside the code once installed from a wheel or sdist (setup.py puts the
+    top-level migrations/ there), else the checkout's migrations/ (editable install, wsgi.py)."""
+    package = Path(__file__).resolve().parent
+    installed = package / "migrations"
+    return str(installed if (installed / "env.py").is_file() else package.parent / "migrations")
+
+
+MIGRATIONS_DIRECTORY = migrations_directory()
 VERSION = "0.1.0"
 
 
@@ -64,13 +74,12 @@ class DefaultConfig:
         "info": {
             "description": "OpenRegister's AI conversations API, without Nextcloud. Authenticate with a Bearer "
             "token (POST /auth/token) or with Basic credentials (password or app password)."
-        }
+        },
+        # The served document names the path the app is mounted under instead (api/docs.py).
+        "servers": [{"url": "/"}],
     }
-    OPENAPI_URL_PREFIX = API_PREFIX
-    OPENAPI_JSON_PATH = "openapi.json"
-    OPENAPI_SWAGGER_UI_PATH = "docs"
-    # Relative to the docs page (api/docs), so that it also works under a proxy's path prefix.
-    OPENAPI_SWAGGER_UI_URL = "docs/assets/"
+    # No smorest docs blueprint: api/docs.py serves the document and the docs page, with the mount point.
+    OPENAPI_URL_PREFIX = None
 
 
 INTEGER_SETTINGS = (

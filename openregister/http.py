@@ -82,14 +82,17 @@ class StrictJSONProvider(DefaultJSONProvider):
 
 class PrettyUrls:
     """Nextcloud with pretty URLs serves /apps/... as /index.php/apps/...; OpenRegister's front end
-    calls either, depending on how its page was served, so both reach the same routes."""
+    calls either, depending on how its page was served, so both reach the same routes. The mount
+    point itself (/openregister when mounted there, with an empty PATH_INFO) is the index, not a redirect."""
 
     def __init__(self, wsgi_app):
         self.wsgi_app = wsgi_app
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
-        if path.startswith("/apps/openregister/"):
+        if not path:
+            environ["PATH_INFO"] = "/"
+        elif path.startswith("/apps/openregister/"):
             environ["PATH_INFO"] = "/index.php" + path
         return self.wsgi_app(environ, start_response)
 
@@ -154,7 +157,7 @@ def register_logging(app) -> None:
 
 # Responses that carry a token or a secret: no cache may keep them.
 NO_STORE_ENDPOINTS = frozenset({"auth.Token", "auth.Refresh", "nisira.Token", "nisira.Refresh", "nisira.Login"})
-DOCS_PAGE_ENDPOINT = "api-docs.openapi_swagger_ui"
+DOCS_PAGE_ENDPOINT = "docs.page"
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 

@@ -110,11 +110,13 @@ class Chromium:
         os.close(self.replies)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """gunicorn on a fresh, migrated SQLite file."""
+@pytest.fixture(scope="module", params=["", "/openregister"], ids=["root", "mounted"])
+def server(request, tmp_path_factory):
+    """gunicorn on a fresh, migrated SQLite file: the app alone, and mounted at /openregister in
+    the host application of examples/embed.py (so "Try it out" must call the prefixed paths)."""
     folder = tmp_path_factory.mktemp("docs-page")
-    live = LiveServer(folder, f"sqlite:///{folder / 'docs.sqlite'}", workers=1, threads=2)
+    app = "examples.embed:application" if request.param else "wsgi:app"
+    live = LiveServer(folder, f"sqlite:///{folder / 'docs.sqlite'}", workers=1, threads=2, app=app, prefix=request.param)
     live.flask("db", "upgrade")
     live.start()
     yield live
@@ -144,8 +146,10 @@ def test_docs_page_lists_every_operation_of_the_document(server, docs_page):
 
 
 def test_docs_page_loads_everything_from_this_server(server, docs_page):
+    # Below the mount point, if any; the browser's own /favicon.ico request aside.
     origin = server.base.split("/index.php")[0] + "/"
-    loaded = docs_page.evaluate("performance.getEntriesByType('resource').map(entry => entry.name)")
+    loaded = docs_page.evaluate("performance.getEntriesByType('resource').map(entry => entry.name)"
+                                ".filter(url => new URL(url).pathname != '/favicon.ico')")
     assert f"{server.base}/docs/assets/swagger-ui-bundle.js" in loaded
     assert f"{server.base}/openapi.json" in loaded
     assert [url for url in loaded if not url.startswith(origin)] == []

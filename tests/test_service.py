@@ -44,6 +44,13 @@ def test_status_php_answers_as_nextcloud(client):
     assert body["needsDbUpgrade"] is True
 
 
+def test_status_php_answers_even_without_the_migration_scripts(app, client, tmp_path, monkeypatch):
+    monkeypatch.setattr(app.extensions["migrate"], "directory", str(tmp_path / "nowhere"))
+    response = client.get("/status.php")
+    assert response.status_code == 200
+    assert response.get_json()["needsDbUpgrade"] is True
+
+
 def test_capabilities_need_auth(client):
     assert client.get("/ocs/v2.php/cloud/capabilities").status_code == 401
 
@@ -59,7 +66,25 @@ def test_capabilities_in_the_ocs_envelope(client, auth_headers):
     assert body["ocs"]["data"]["version"]["string"]
 
 
-@pytest.mark.parametrize("path", ["/", "/nope", f"{API}/nope", f"{API}/conversations/x/y/z"])
+def test_the_root_links_the_api_its_health_check_and_docs(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "name": "OpenRegister conversations API",
+        "version": VERSION,
+        "links": {
+            "api": f"http://localhost{API}",
+            "health": f"http://localhost{API}/health",
+            "docs": f"http://localhost{API}/docs",
+            "openapi": f"http://localhost{API}/openapi.json",
+        },
+    }
+    for url in response.get_json()["links"].values():
+        if not url.endswith("/api"):
+            assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/nope", f"{API}/nope", f"{API}/conversations/x/y/z"])
 def test_unknown_routes_are_json_404(client, path):
     response = client.get(path)
     assert response.status_code == 404

@@ -1,16 +1,19 @@
-"""The API's description: what every route's docs refer to, and the files of the docs page.
+"""The API's description: what every route's docs refer to, the document itself and the docs page.
 
 smorest builds the OpenAPI document from the views; this module adds the one error body, its
-responses and the security schemes, which the routes refer to by name. The docs page (Swagger UI)
-loads its files from the flask-swagger-ui package through a plain Flask blueprint, so that it
-needs no CDN and these files stay out of the document they display.
+responses and the security schemes, which the routes refer to by name. A plain Flask blueprint
+serves the document, the docs page (Swagger UI) and the page's files, which come from the
+flask-swagger-ui package so that no CDN is needed; these routes stay out of the document they
+display. The document's `servers` entry is the path the app is mounted under (SCRIPT_NAME) for the
+request that fetched it, so that the docs page's "Try it out" calls the API under that path too.
 """
 
 from pathlib import Path
 
 import flask_swagger_ui
-from flask import Blueprint, send_from_directory
+from flask import Blueprint, render_template_string, request, send_from_directory
 
+from .. import extensions
 from ..config import API_PREFIX
 from ..schemas.base import ErrorSchema, not_blank
 
@@ -56,7 +59,46 @@ AUTHENTICATED = [{"bearerAuth": []}, {"basicAuth": []}]
 
 SWAGGER_UI_DIST = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
 
+DOCS_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>{{ title }}</title>
+  <link href="{{ url_for('docs.asset', filename='swagger-ui.css') }}" rel="stylesheet" type="text/css">
+</head>
+<body>
+  <div id="swagger-ui-container"></div>
+  <script src="{{ url_for('docs.asset', filename='swagger-ui-standalone-preset.js') }}"></script>
+  <script src="{{ url_for('docs.asset', filename='swagger-ui-bundle.js') }}"></script>
+  <script>
+    window.onload = function () {
+      window.ui = SwaggerUIBundle({url: {{ url_for('docs.openapi_json') | tojson }}, dom_id: "#swagger-ui-container"});
+    };
+  </script>
+</body>
+</html>
+"""
+
 bp = Blueprint("docs", __name__)
+
+
+def mounted_document(spec) -> dict:
+    """The OpenAPI document, with the mount point of this request as its one server."""
+    document = spec.to_dict()
+    document["servers"] = [{"url": request.script_root or "/"}]
+    return document
+
+
+@bp.route(API_PREFIX + "/openapi.json")
+def openapi_json():
+    """Serve the OpenAPI document."""
+    return mounted_document(extensions.api.spec)
+
+
+@bp.route(API_PREFIX + "/docs")
+def page():
+    """Serve the docs page (Swagger UI)."""
+    return render_template_string(DOCS_PAGE, title=extensions.api.spec.title)
 
 
 @bp.route(API_PREFIX + "/docs/assets/<path:filename>")

@@ -1,17 +1,35 @@
 """Routes for monitors and Nextcloud clients; none needs authentication."""
 
-from flask import current_app
+from flask import current_app, url_for
 from flask.views import MethodView
 
 from ..config import API_PREFIX, VERSION
 from ..models.base import utcnow
 from ..schemas.base import isoformat
-from ..schemas.service import HealthSchema, HeartbeatSchema, StatusSchema
+from ..schemas.service import HealthSchema, HeartbeatSchema, IndexSchema, StatusSchema
 from ..services.status import database_reachable, needs_db_upgrade
 from . import Blueprint
 
 bp = Blueprint("service", __name__)
 PRODUCT_NAME = "OpenRegister"
+
+
+@bp.route("/")
+class Index(MethodView):
+    @bp.response(200, IndexSchema)
+    def get(self):
+        """Link the API, its health check and its docs, under the path the server is mounted at."""
+        root = url_for("service.Index", _external=True).rstrip("/")
+        return {
+            "name": current_app.config["API_TITLE"],
+            "version": VERSION,
+            "links": {
+                "api": root + API_PREFIX,
+                "health": url_for("service.Health", _external=True),
+                "docs": url_for("docs.page", _external=True),
+                "openapi": url_for("docs.openapi_json", _external=True),
+            },
+        }
 
 
 @bp.route(API_PREFIX + "/health")

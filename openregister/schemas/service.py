@@ -1,6 +1,19 @@
 from marshmallow import Schema, fields
 
 
+class IndexLinksSchema(Schema):
+    api = fields.String(required=True, metadata={"description": "Base URL of the OpenRegister API"})
+    health = fields.String(required=True, metadata={"description": "The health check"})
+    docs = fields.String(required=True, metadata={"description": "The docs page (Swagger UI)"})
+    openapi = fields.String(required=True, metadata={"description": "The OpenAPI document"})
+
+
+class IndexSchema(Schema):
+    name = fields.String(required=True)
+    version = fields.String(required=True)
+    links = fields.Nested(IndexLinksSchema, required=True)
+
+
 class HealthSchema(Schema):
     status = fields.String(required=True, metadata={"description": "ok, or error when a check failed"})
     version = fields.String(required=True)

@@ -21,20 +21,23 @@ SECRET = "live-server-secret-" + "s" * 64
 
 
 class LiveServer:
-    """gunicorn with its own instance folder, on the given database.
+    """gunicorn with its own instance folder, on the given database; `app` may be a host application
+    that mounts ours at `prefix`.
 
     It listens on a socket this process binds and keeps (gunicorn's fd://N), so that its port is
     never free for another program in between, and stays the same when the server is restarted.
     """
 
-    def __init__(self, tmp_path: Path, database_url: str, *, workers: int = 4, threads: int = 4, env=None):
+    def __init__(self, tmp_path: Path, database_url: str, *, workers: int = 4, threads: int = 4, env=None,
+                 app: str = "wsgi:app", prefix: str = ""):
         self.instance = tmp_path / "instance"
         self.instance.mkdir()
         self.database_url = database_url
         self.socket = socket.socket()
         self.socket.bind(("127.0.0.1", 0))
         self.port = port_of(self.socket)
-        self.base = f"http://127.0.0.1:{self.port}{API}"
+        self.app = app
+        self.base = f"http://127.0.0.1:{self.port}{prefix}{API}"
         self.env = {
             **os.environ,
             "OPENREGISTER_INSTANCE_PATH": str(self.instance),
@@ -57,7 +60,7 @@ class LiveServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", self.app],
             cwd=PROJECT, env=self.env, stdout=self.log, stderr=self.log, start_new_session=True,
             pass_fds=(self.socket.fileno(),),
         )

@@ -1,0 +1,1 @@
+"""The wire format: marshmallow schemas in camelCase, one module per resource."""
