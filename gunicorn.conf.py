@@ -7,7 +7,7 @@ provider and does nothing else meanwhile: no CPU, and no database connection (th
 answer are two short transactions around the wait, see openregister.database). A waiting request
 therefore costs one thread. With few threads, waiting chats fill them and every other request queues
 behind them (measured with 4 threads a worker: list and show went from tens of milliseconds to
-20 seconds while 64 chats waited); 32 threads a worker keep threads free for them (README,
+18 seconds at p99 while 64 chats waited); 32 threads a worker keep threads free for them (README,
 "Performance"). Processes (workers) are for the CPU, so their number follows the cores.
 
 Why not gevent: it would need the whole stack made cooperative (psycopg's wait functions under
