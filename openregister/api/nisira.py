@@ -14,8 +14,8 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from ..auth import REFRESH, issue_token, login, require_user, user_from_token
-from ..errors import ApiError, validation_errors
 from ..database import transactional, unit_of_work
+from ..errors import ApiError, validation_errors
 from ..extensions import db
 from ..models.base import utcnow
 from ..schemas.auth import RefreshRequestSchema, TokenRequestSchema
