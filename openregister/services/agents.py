@@ -57,7 +57,7 @@ def usable_agents(actor: User, *, search: str | None = None) -> list[Agent]:
         select(Agent)
         .where(or_(Agent.organisation_id.is_(None), Agent.organisation_id == organisation_id))
         .order_by(Agent.created.desc(), Agent.id.desc())
-        .options(selectinload(Agent.owner))
+        .options(selectinload(Agent.owner), selectinload(Agent.invitations))
     )
     term = (search or "").strip()
     if term:
