@@ -1,6 +1,6 @@
 """The data model; importing this package registers every table on the metadata."""
 
-from .agent import Agent
+from .agent import Agent, AgentInvitation
 from .conversation import Conversation
 from .login_failure import LoginFailure
 from .message import ROLES, Feedback, Message
@@ -8,6 +8,6 @@ from .organisation import Membership, Organisation
 from .user import AppPassword, User
 
 __all__ = [
-    "ROLES", "Agent", "AppPassword", "Conversation", "Feedback", "LoginFailure", "Membership", "Message", "Organisation",
-    "User",
+    "ROLES", "Agent", "AgentInvitation", "AppPassword", "Conversation", "Feedback", "LoginFailure", "Membership",
+    "Message", "Organisation", "User",
 ]

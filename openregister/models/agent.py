@@ -1,6 +1,8 @@
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.ext.orderinglist import ordering_list
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -41,10 +43,31 @@ class Agent(TimestampMixin, db.Model):
     search_files: Mapped[bool] = mapped_column(default=True)
     search_objects: Mapped[bool] = mapped_column(default=True)
     is_private: Mapped[bool] = mapped_column(default=True)
-    invited_users: Mapped[list[str]] = mapped_column(JsonType, default=list)
     groups: Mapped[list[str]] = mapped_column(JsonType, default=list)
     tools: Mapped[list[str]] = mapped_column(JsonType, default=list)
     run_as_user: Mapped[str | None] = mapped_column(String(64))
 
     organisation: Mapped["Organisation | None"] = relationship()
     owner: Mapped["User | None"] = relationship()
+    invitations: Mapped[list["AgentInvitation"]] = relationship(
+        order_by="AgentInvitation.position", collection_class=ordering_list("position"),
+        cascade="all, delete-orphan", passive_deletes=True,
+    )
+    # The wire's invitedUsers: the names in the order given; assigning a list replaces the invitations.
+    invited_users: AssociationProxy[list[str]] = association_proxy(
+        "invitations", "username", creator=lambda username: AgentInvitation(username=username)
+    )
+
+
+class AgentInvitation(db.Model):
+    """One name in an agent's invitedUsers, at its place in the list.
+
+    A user name, not a user: a name may be invited before anyone holds it, and it stays when the
+    user goes, as the list did. It is compared exactly, as the list was.
+    """
+
+    __tablename__ = "agent_invitations"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)

@@ -1,33 +1,63 @@
-from sqlalchemy import or_, select
+"""Agents, and who may use them: one SQL condition that lists, counts, finds and checks alike."""
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..errors import Forbidden, NotFound
 from ..extensions import db
-from ..models import Agent, User
-from ..pagination import Window
+from ..models import Agent, AgentInvitation, User
+from ..pagination import Window, paginate
 from .lookup import find_by_ref
 from .organisations import active_organisation_id
 
 
-def may_use(actor: User, agent: Agent, organisation_id: int | None) -> bool:
-    """Public in the actor's active organisation, or owned by them, or they are invited.
+def usable_by(actor: User, organisation_id: int | None) -> ColumnElement[bool]:
+    """The agents the actor may use when `organisation_id` is their organisation, as a WHERE condition.
 
-    An agent without an organisation belongs to no tenant, so only its owner and the users it
-    invites may use it, public or not.
+    In that organisation: the public ones, and those the actor owns or is invited to (by user name,
+    exactly as given). An agent without an organisation belongs to no tenant, so only its owner and
+    the users it invites may use it, public or not. Another organisation's agents, never.
     """
-    owned_or_invited = agent.owner_id == actor.id or actor.username in (agent.invited_users or [])
-    if agent.organisation_id is None:
-        return owned_or_invited
-    if agent.organisation_id != organisation_id:
-        return False
-    return not agent.is_private or owned_or_invited
+    invited = exists().where(AgentInvitation.agent_id == Agent.id, AgentInvitation.username == actor.username)
+    allowed = [Agent.owner_id == actor.id, invited]
+    if organisation_id is None:
+        # Not `organisation_id == None`: SQLAlchemy would make that IS NULL and let everyone in.
+        return and_(Agent.organisation_id.is_(None), or_(*allowed))
+    return and_(
+        or_(Agent.organisation_id.is_(None), Agent.organisation_id == organisation_id),
+        or_(and_(Agent.organisation_id.is_not(None), Agent.is_private.is_(false())), *allowed),
+    )
+
+
+def may_use(actor: User, agent: Agent, organisation_id: int | None) -> bool:
+    """Whether usable_by lets the actor use this stored agent within `organisation_id` (one query).
+
+    For a caller that holds an agent and an organisation other than the active one, such as a
+    conversation's; it asks the database so that it can never disagree with a list.
+    """
+    return db.session.scalar(select(exists().where(Agent.id == agent.id, usable_by(actor, organisation_id))))
+
+
+def usable_agents(actor: User, *, search: str | None = None) -> Select:
+    """Every agent the actor may use in their active organisation, newest first, as a select.
+
+    `search` is a case-insensitive substring of the name or description.
+    """
+    stmt = (
+        select(Agent)
+        .where(usable_by(actor, active_organisation_id(actor)))
+        .order_by(Agent.created.desc(), Agent.id.desc())
+    )
+    term = (search or "").strip()
+    if term:
+        stmt = stmt.where(
+            or_(Agent.name.icontains(term, autoescape=True), Agent.description.icontains(term, autoescape=True))
+        )
+    return stmt
 
 
 def find_usable_agent(actor: User, ref) -> Agent | None:
-    agent = find_by_ref(Agent, ref)
-    if agent is None or not may_use(actor, agent, active_organisation_id(actor)):
-        return None
-    return agent
+    return find_by_ref(Agent, ref, usable_agents(actor))
 
 
 def get_agent_for(actor: User, ref, *, write: bool = False) -> Agent:
@@ -44,44 +74,19 @@ def get_agent_for(actor: User, ref, *, write: bool = False) -> Agent:
     return agent
 
 
-def usable_agents(actor: User, *, search: str | None = None) -> list[Agent]:
-    """Every agent the actor may use in their active organisation, newest first.
-
-    `search` is a case-insensitive substring of the name or description. The organisation and the
-    search narrow the rows in SQL; may_use decides the rest in Python, because invitedUsers is a
-    JSON list that SQLite and PostgreSQL search differently, and a list must never disagree with
-    what a lookup of one agent allows.
-    """
-    organisation_id = active_organisation_id(actor)
-    stmt = (
-        select(Agent)
-        .where(or_(Agent.organisation_id.is_(None), Agent.organisation_id == organisation_id))
-        .order_by(Agent.created.desc(), Agent.id.desc())
-        .options(selectinload(Agent.owner))
-    )
-    term = (search or "").strip()
-    if term:
-        stmt = stmt.where(
-            or_(Agent.name.icontains(term, autoescape=True), Agent.description.icontains(term, autoescape=True))
-        )
-    return [agent for agent in db.session.scalars(stmt) if may_use(actor, agent, organisation_id)]
-
-
 def list_agents(actor: User, page: Window, *, search: str | None = None) -> dict:
-    """One page of usable_agents, in the shape of pagination.paginate; privacy is applied before paging."""
-    agents = usable_agents(actor, search=search)
-    return {
-        "results": agents[page.offset:page.offset + page.limit],
-        "total": len(agents),
-        "limit": page.limit,
-        "offset": page.offset,
-    }
+    """One page of usable_agents with what the wire shows loaded; privacy is applied before paging."""
+    stmt = usable_agents(actor, search=search).options(selectinload(Agent.owner), selectinload(Agent.invitations))
+    return paginate(stmt, page)
 
 
 def agent_stats(actor: User) -> dict:
-    agents = usable_agents(actor)
-    active = sum(1 for agent in agents if agent.active)
-    return {"total": len(agents), "active": active, "inactive": len(agents) - active}
+    """How many agents the actor may use (those usable_agents lists), active and inactive, in one query."""
+    counts = usable_agents(actor).order_by(None).with_only_columns(
+        func.count(), func.count(case((Agent.active, 1))), maintain_column_froms=True
+    )
+    total, active = db.session.execute(counts).one()
+    return {"total": total, "active": active, "inactive": total - active}
 
 
 def create_agent(actor: User, fields: dict) -> Agent:

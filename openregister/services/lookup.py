@@ -8,14 +8,16 @@ from ..extensions import db
 MAX_ID = 2**31 - 1
 
 
-def find_by_ref(model, ref):
+def find_by_ref(model, ref, stmt=None):
+    """The row of `model` that `ref` names, or None; `stmt`, a select of `model`, may narrow the rows further."""
     ref = str(ref)
     # ASCII only: str.isdigit() also takes digits such as "¹" that int() refuses.
     is_id = ref.isascii() and ref.isdigit()
     if is_id and (len(ref) > len(str(MAX_ID)) or int(ref) > MAX_ID):
         return None
     column = model.id if is_id else model.uuid
-    return db.session.scalars(select(model).where(column == (int(ref) if is_id else ref))).first()
+    stmt = select(model) if stmt is None else stmt
+    return db.session.scalars(stmt.where(column == (int(ref) if is_id else ref))).first()
 
 
 def equals_or_null(column, value):
