@@ -1,4 +1,4 @@
-from flask import current_app, g
+from flask import g
 from flask.views import MethodView
 
 from ..extensions import db
@@ -61,8 +61,7 @@ class Search(MethodView):
     @bp.response(200, OrganisationSearchSchema)
     def get(self, args):
         """Search your organisations by name, as the join dialog of the OpenRegister UI does."""
-        page = window(args, default_limit=50, max_limit=current_app.config["MAX_PAGE_SIZE"])
-        found = service.search_organisations(g.current_user, args["query"], page)
+        found = service.search_organisations(g.current_user, args["query"], window(args))
         service.mark_active(g.current_user, *found["results"])
         return found
 

@@ -187,7 +187,7 @@ def join_organisation(actor: User, organisation: Organisation, username: str) ->
     """
     user = db.session.scalars(select(User).where(User.username_key == normalise_username(username))).first()
     if user is None or (user.id != actor.id and not shares_an_organisation(actor, user)):
-        raise NotFound("User not found", f"No user {username!r} that you may add.")
+        raise NotFound("User not found", f"No user {username!r} that you may add.", code="user_not_found")
     add_member(organisation, user)
     return user
 

@@ -1,27 +1,27 @@
 """NISIRA Assistant's API, a second front door over the same users, conversations, messages and feedback.
 
-Its routes start at /api/ and answer with or without the trailing slash. Its errors have NISIRA's
-bodies, rendered by the handlers below: Flask asks a blueprint's handlers before the app's, so these
-replace the app's for this blueprint and for nothing else. Unknown /api/ paths and wrong methods
-never reach a blueprint (routing fails first), so they keep the app's body, which has "error" too.
+Its routes start at /api/ and answer with or without the trailing slash. NISIRA's AllowAny views
+(signing in, the health check) are in `public`; every other route is in `protected`, which asks for
+credentials. Both are nested in the package's blueprint, which renders their errors (errors.py).
 """
 
-import logging
-
-from flask import current_app, g, jsonify, request
+from flask import current_app, g
 from flask.views import MethodView
-from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
 
-from ..auth import REFRESH, issue_token, login, require_user, user_from_token
-from ..errors import ApiError, validation_errors
+from ..api import Blueprint
+from ..auth import REFRESH, login, require_user, user_from_token
 from ..extensions import db
+from ..http import no_store
 from ..models.base import utcnow
+from ..pagination import window
 from ..providers import LlmSettings
 from ..schemas.auth import RefreshRequestSchema, TokenRequestSchema
 from ..schemas.base import MessageResponseSchema, isoformat
-from ..schemas.nisira import (
-    INTERNAL_ERROR,
+from ..services.conversations import destroy_conversation
+from ..services.feedback import UNCHANGED
+from . import service
+from .schemas import (
+    MAX_PAGE_SIZE,
     NisiraAuthenticationErrorSchema,
     NisiraChatRequestSchema,
     NisiraConversationCreateSchema,
@@ -39,27 +39,11 @@ from ..schemas.nisira import (
     NisiraSignedInSchema,
     NisiraSignInSchema,
     NisiraTokenPairSchema,
-    error_body,
-    http_error_body,
-    validation_error_body,
 )
-from ..services import nisira as service
-from ..services.conversations import destroy_conversation
-from ..services.feedback import UNCHANGED
-from . import Blueprint
 
-log = logging.getLogger(__name__)
-
-bp = Blueprint("nisira", __name__, description="NISIRA Assistant's API (snake_case, Spanish errors)")
-# NISIRA's AllowAny views: signing in and the health check.
-PUBLIC_ENDPOINTS = frozenset({"nisira.Token", "nisira.Refresh", "nisira.Login", "nisira.Health"})
-
-
-@bp.before_request
-def require_user_off_public_routes() -> None:
-    if request.endpoint not in PUBLIC_ENDPOINTS:
-        require_user()
-
+public = Blueprint("public", __name__)
+protected = Blueprint("protected", __name__)
+protected.before_request(require_user)
 
 # How the OpenAPI document names the credentials these routes take (registered with the main API's).
 AUTHENTICATED = [{"bearerAuth": []}, {"basicAuth": []}]
@@ -83,90 +67,63 @@ def documented(*statuses, protected=True):
         answered = {*statuses, 401, 429} if protected else set(statuses)
         for status in sorted(answered):
             schema = NisiraAuthenticationErrorSchema if status == 401 else NisiraErrorSchema
-            func = bp.alt_response(status, schema=schema, description=ERROR_DESCRIPTIONS[status])(func)
-        return bp.doc(security=AUTHENTICATED)(func) if protected else func
+            func = public.alt_response(status, schema=schema, description=ERROR_DESCRIPTIONS[status])(func)
+        return public.doc(security=AUTHENTICATED)(func) if protected else func
 
     return decorator
 
 
-def render_error(status: int, body: dict, headers=None):
-    db.session.rollback()
-    response = jsonify(body)
-    response.status_code = status
-    response.headers.extend(headers or {})
-    return response
+def page_of(args):
+    """The window of NISIRA's page and size (already clamped by NisiraPageArgsSchema)."""
+    return window({"page": args["page"], "limit": args["size"]}, max_limit=MAX_PAGE_SIZE)
 
 
-@bp.errorhandler(ApiError)
-def handle_api_error(error: ApiError):
-    return render_error(error.status, error_body(error, sign_in=request.endpoint == "nisira.Login"), error.headers)
-
-
-@bp.errorhandler(ValidationError)
-def handle_validation_error(error: ValidationError):
-    return render_error(400, validation_error_body(validation_errors(error.messages)))
-
-
-@bp.errorhandler(HTTPException)
-def handle_http_exception(error: HTTPException):
-    return render_error(error.code or 500, http_error_body(error.name))
-
-
-@bp.errorhandler(Exception)
-def handle_unexpected_error(error: Exception):
-    log.exception("Unhandled error")
-    return render_error(500, {"error": INTERNAL_ERROR})
-
-
-def tokens_for(user) -> dict:
-    return {"access": issue_token(user), "refresh": issue_token(user, REFRESH)}
-
-
-@bp.route("/api/auth/token/", strict_slashes=False)
+@public.route("/auth/token/", strict_slashes=False)
+@no_store
 class Token(MethodView):
-    @bp.arguments(TokenRequestSchema)
-    @bp.response(200, NisiraTokenPairSchema)
+    @public.arguments(TokenRequestSchema)
+    @public.response(200, NisiraTokenPairSchema)
     @documented(400, 401, 413, 415, 429, protected=False)
     def post(self, data):
         """Exchange a user name and password for an access and a refresh token."""
-        return tokens_for(login(data["username"], data["password"]))
+        return service.tokens_for(login(data["username"], data["password"]))
 
 
-@bp.route("/api/auth/refresh/", strict_slashes=False)
+@public.route("/auth/refresh/", strict_slashes=False)
+@no_store
 class Refresh(MethodView):
-    @bp.arguments(RefreshRequestSchema)
-    @bp.response(200, NisiraTokenPairSchema)
+    @public.arguments(RefreshRequestSchema)
+    @public.response(200, NisiraTokenPairSchema)
     @documented(400, 401, 413, 415, protected=False)
     def post(self, data):
         """Exchange a refresh token for a new access and refresh token."""
-        return tokens_for(user_from_token(data["refresh"], REFRESH))
+        return service.tokens_for(user_from_token(data["refresh"], REFRESH))
 
 
-@bp.route("/api/auth/login/", strict_slashes=False)
+@public.route("/auth/login/", strict_slashes=False)
+@no_store
 class Login(MethodView):
-    @bp.arguments(NisiraSignInSchema)
-    @bp.response(200, NisiraSignedInSchema)
-    @bp.alt_response(401, schema=NisiraErrorSchema, description="Usuario o contraseña incorrectos")
+    @public.arguments(NisiraSignInSchema)
+    @public.response(200, NisiraSignedInSchema)
+    @public.alt_response(401, schema=NisiraErrorSchema, description="Usuario o contraseña incorrectos")
     @documented(400, 413, 415, 429, protected=False)
     def post(self, data):
         """Sign in with a user name and password; get the tokens and your profile."""
-        service.check_sign_in_fields(data.get("username"), data.get("password"))
-        user = login(data["username"], data["password"])
-        return {**tokens_for(user), "user": user}
+        return service.sign_in(data.get("username"), data.get("password"))
 
 
-@bp.route("/api/health/", strict_slashes=False)
+@public.route("/health/", strict_slashes=False)
 class Health(MethodView):
-    @bp.response(200, NisiraHealthSchema)
+    @public.response(200, NisiraHealthSchema)
     def get(self):
         """Answer that the API is up, as NISIRA's health check does."""
         return {"status": "healthy", "timestamp": isoformat(utcnow()), "message": "API funcionando correctamente"}
 
 
-@bp.route("/api/conversations/create/", strict_slashes=False)
+@protected.route("/conversations/create/", strict_slashes=False)
 class ConversationCreate(MethodView):
-    @bp.arguments(NisiraConversationCreateSchema)
-    @bp.response(201, NisiraCreatedConversationSchema)
+    @protected.arguments(NisiraConversationCreateSchema)
+    @protected.response(201, NisiraCreatedConversationSchema)
     @documented(400, 413, 415)
     def post(self, data):
         """Create a conversation; without a title it is named for the date and time."""
@@ -178,30 +135,30 @@ class ConversationCreate(MethodView):
 
 
 # NISIRA's urls.py creates at .../create/, its front end posts to /api/conversations/: both are served.
-@bp.route("/api/conversations/", strict_slashes=False)
+@protected.route("/conversations/", strict_slashes=False)
 class Conversations(ConversationCreate):
-    @bp.arguments(NisiraPageArgsSchema, location="query")
-    @bp.response(200, NisiraConversationPageSchema)
+    @protected.arguments(NisiraPageArgsSchema, location="query")
+    @protected.response(200, NisiraConversationPageSchema)
     @documented(400)
     def get(self, args):
         """List your conversations in the active organisation, most recently updated first."""
-        return service.list_nisira_conversations(g.current_user, page=args["page"], size=args["size"])
+        return service.list_nisira_conversations(g.current_user, page_of(args), page=args["page"])
 
 
-@bp.route("/api/conversations/<conversation_id>/messages/", strict_slashes=False)
+@protected.route("/conversations/<conversation_id>/messages/", strict_slashes=False)
 class ConversationMessages(MethodView):
-    @bp.arguments(NisiraPageArgsSchema, location="query")
-    @bp.response(200, NisiraMessagePageSchema)
+    @protected.arguments(NisiraPageArgsSchema, location="query")
+    @protected.response(200, NisiraMessagePageSchema)
     @documented(400, 404)
     def get(self, args, conversation_id):
         """Page through a conversation's messages, newest page first, each page oldest first."""
         conversation = service.get_nisira_conversation(g.current_user, conversation_id)
-        return service.page_nisira_messages(g.current_user, conversation, page=args["page"], size=args["size"])
+        return service.page_nisira_messages(g.current_user, conversation, page_of(args), page=args["page"])
 
 
-@bp.route("/api/conversations/<conversation_id>/delete/", strict_slashes=False)
+@protected.route("/conversations/<conversation_id>/delete/", strict_slashes=False)
 class ConversationDelete(MethodView):
-    @bp.response(200, MessageResponseSchema)
+    @protected.response(200, MessageResponseSchema)
     @documented(404)
     def delete(self, conversation_id):
         """Delete a conversation for good, with its messages and their ratings."""
@@ -211,48 +168,49 @@ class ConversationDelete(MethodView):
 
 
 # NISIRA's urls.py deletes at .../delete/, its front end sends DELETE to the conversation itself.
-@bp.route("/api/conversations/<conversation_id>/", strict_slashes=False)
+@protected.route("/conversations/<conversation_id>/", strict_slashes=False)
 class ConversationByRef(ConversationDelete):
     pass
 
 
-def send_with(send, data) -> dict:
-    """The chat routes' one body: `send` (a NISIRA service function) stores the question, asks, stores the answer."""
-    exchange = send(
+def send_with(data, *, start: bool) -> dict:
+    """The chat routes' one body: store the question, ask, store the answer (see service.send_nisira_message)."""
+    exchange = service.send_nisira_message(
         g.current_user,
         conversation_ref=data.get("conversation_id"),
         content=data.get("content"),
         settings=LlmSettings.from_config(current_app.config),
         commit=db.session.commit,
+        start=start,
     )
     db.session.commit()
     return exchange
 
 
-@bp.route("/api/chat/", strict_slashes=False)
+@protected.route("/chat/", strict_slashes=False)
 class Chat(MethodView):
-    @bp.arguments(NisiraChatRequestSchema)
-    @bp.response(200, NisiraExchangeSchema)
+    @protected.arguments(NisiraChatRequestSchema)
+    @protected.response(200, NisiraExchangeSchema)
     @documented(400, 404, 413, 415, 502, 503, 504)
     def post(self, data):
         """Send a message to a conversation and get the assistant's answer."""
-        return send_with(service.send_nisira_message, data)
+        return send_with(data, start=False)
 
 
-@bp.route("/api/rag/chat/", strict_slashes=False)
+@protected.route("/rag/chat/", strict_slashes=False)
 class RagChat(MethodView):
-    @bp.arguments(NisiraRagChatRequestSchema)
-    @bp.response(201, NisiraRagExchangeSchema)
+    @protected.arguments(NisiraRagChatRequestSchema)
+    @protected.response(201, NisiraRagExchangeSchema)
     @documented(400, 404, 413, 415, 502, 503, 504)
     def post(self, data):
         """Send a message, starting a conversation when none is named; no retrieval is done."""
-        return send_with(service.send_rag_message, data)
+        return send_with(data, start=True)
 
 
-@bp.route("/api/ratings/", strict_slashes=False)
+@protected.route("/ratings/", strict_slashes=False)
 class Ratings(MethodView):
-    @bp.arguments(NisiraRatingRequestSchema)
-    @bp.response(200, NisiraRatingSchema)
+    @protected.arguments(NisiraRatingRequestSchema)
+    @protected.response(200, NisiraRatingSchema)
     @documented(400, 404, 413, 415)
     def post(self, data):
         """Like or dislike an answer, or clear your rating; the same feedback the main API shows."""
