@@ -14,6 +14,7 @@ from ..schemas.conversations import (
     MessageListArgsSchema,
     MessagePageSchema,
 )
+from ..schemas.base import WithValues
 from ..schemas.pagination import PaginationArgsSchema
 from ..services import conversations as service
 from . import protected
@@ -64,10 +65,8 @@ class ConversationByRef(MethodView):
     def get(self, ref):
         """Show a conversation with its latest messages."""
         conversation = service.get_conversation_for(g.current_user, ref)
-        conversation.recent_messages = service.latest_messages(
-            conversation, current_app.config["CONVERSATION_MESSAGES_LIMIT"]
-        )
-        return conversation
+        messages = service.latest_messages(conversation, current_app.config["CONVERSATION_MESSAGES_LIMIT"])
+        return WithValues(conversation, recent_messages=messages)
 
     @bp.arguments(ConversationUpdateSchema)
     @bp.response(200, ConversationSchema)
