@@ -5,7 +5,7 @@ only says how NISIRA words it. Unknown /api/ paths and wrong methods never reach
 (routing fails first), so they keep the core's body, which has "error" too.
 """
 
-from ..errors import ApiError, json_response
+from ..errors import ApiError, ValidationFailed, json_response
 
 # DRF's and simplejwt's words for refused credentials: NISIRA's front end gets those from its framework.
 AUTHENTICATION_DETAILS = {
@@ -41,7 +41,7 @@ SPANISH = {
 
 def error_body(error: ApiError) -> dict:
     """NISIRA's body for an error: its Spanish words, DRF's {"detail"} for other refused credentials."""
-    if error.code == "validation_failed":
+    if error.code == ValidationFailed.code:
         return {"error": f"Datos inválidos: {error.message}"}
     if error.code in SPANISH:
         return {"error": SPANISH[error.code]}
