@@ -1,8 +1,8 @@
 """The API's errors: one body shape, one handler for the whole app.
 
 Whatever goes wrong becomes an ApiError (`as_api_error`), and one function renders it. A blueprint
-that answers in another dialect (openregister/nisira) gives its own renderer with
-`Blueprint.error_renderer`; everything else, routing failures included, gets `render_error`.
+that answers in another dialect gives its own renderer with `Blueprint.error_renderer`; everything
+else, routing failures included, gets `render_error`.
 """
 
 import logging
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def error_code(title: str) -> str:
-    """A code spelled like the title: "Invalid token" -> "invalid_token"."""
+    """The code of an HTTP error, spelled like its name: "Request Entity Too Large" -> "request_entity_too_large"."""
     return re.sub(r"\W+", "_", title.lower()).strip("_")
 
 
