@@ -43,7 +43,10 @@ def issue_token(user: User, kind: str = ACCESS) -> str:
         claims["aud"] = config["JWT_AUDIENCE"]
     algorithms = _local_algorithms()
     if not algorithms:
-        raise Unauthorized("Token issuing disabled", "This server only accepts tokens of an external identity provider.")
+        raise Unauthorized(
+            "Token issuing disabled", "This server only accepts tokens of an external identity provider.",
+            code="token_issuing_disabled",
+        )
     return jwt.encode(claims, config["JWT_SECRET"], algorithm=algorithms[0])
 
 
@@ -87,11 +90,16 @@ def decode_token(token: str, kind: str = ACCESS) -> dict:
         )
     except (jwt.PyJWTError, ValueError, TypeError, RecursionError) as error:
         # A token is the caller's input: whatever is wrong with it is a 401, never a server error.
-        raise Unauthorized("Invalid token", f"The token was refused: {type(error).__name__}.") from None
+        raise Unauthorized(
+            "Invalid token", f"The token was refused: {type(error).__name__}.", code="invalid_token"
+        ) from None
     local = algorithm.startswith("HS")
     token_kind = claims.get("type", ACCESS if not local else None)
     if token_kind != kind:
-        raise Unauthorized("Invalid token", "This is not an access token." if kind == ACCESS else "This is not a refresh token.")
+        raise Unauthorized(
+            "Invalid token", "This is not an access token." if kind == ACCESS else "This is not a refresh token.",
+            code="invalid_token",
+        )
     claims["external"] = not local
     return claims
 
@@ -102,7 +110,7 @@ def user_from_token(token: str, kind: str = ACCESS) -> User:
     claims = decode_token(token, kind)
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject or len(subject) > 255:
-        raise Unauthorized("Invalid token", "The token's subject is not a user id.")
+        raise Unauthorized("Invalid token", "The token's subject is not a user id.", code="invalid_token")
     if claims["external"]:
         user = user_for_external_subject(str(claims.get("iss") or "")[:255], subject)
     else:
@@ -111,7 +119,9 @@ def user_from_token(token: str, kind: str = ACCESS) -> User:
         if user is not None and (type(generation) is not int or generation != user.token_generation):
             user = None
     if user is None or user.disabled:
-        raise Unauthorized("Invalid token", "The token has ended or names no user that may sign in.")
+        raise Unauthorized(
+            "Invalid token", "The token has ended or names no user that may sign in.", code="invalid_token"
+        )
     return user
 
 
@@ -168,7 +178,7 @@ def login(username: str, secret: str) -> User:
     user = check_credentials(username, secret)
     if user is None:
         login_throttle.record_failure(counters, now)
-        raise Unauthorized("Invalid credentials", "The user name or password is wrong.")
+        raise Unauthorized("Invalid credentials", "The user name or password is wrong.", code="invalid_credentials")
     login_throttle.clear_pair(counters, present)
     return user
 
@@ -177,12 +187,15 @@ def authenticate() -> User:
     """The caller named by the Authorization header; raises Unauthorized when there is none or it fails."""
     credentials = request.authorization
     if credentials is None:
-        raise Unauthorized("Unauthorized", "Authentication is required: send a Bearer token or Basic credentials.")
+        raise Unauthorized(
+            "Unauthorized", "Authentication is required: send a Bearer token or Basic credentials.",
+            code="unauthorized",
+        )
     if credentials.type == "bearer" and credentials.token:
         return user_from_token(credentials.token)
     if credentials.type == "basic" and credentials.username:
         return login(credentials.username, credentials.password or "")
-    raise Unauthorized("Unauthorized", "Unsupported Authorization scheme: use Bearer or Basic.")
+    raise Unauthorized("Unauthorized", "Unsupported Authorization scheme: use Bearer or Basic.", code="unauthorized")
 
 
 def require_user() -> None:

@@ -34,6 +34,7 @@ class DefaultConfig:
     JWT_LEEWAY = 30
     ACCESS_TOKEN_TTL = 3600
     REFRESH_TOKEN_TTL = 14 * 24 * 3600
+    DEFAULT_PAGE_SIZE = 50
     MAX_PAGE_SIZE = 100
     CONVERSATION_MESSAGES_LIMIT = 100
     MAX_CONTENT_LENGTH = 1024 * 1024
@@ -71,6 +72,9 @@ class DefaultConfig:
     LOG_LEVEL = "INFO"
     # IANA time zone of the dates in NISIRA's default conversation titles, e.g. "America/Lima".
     TIMEZONE = "UTC"
+    # Further dialects served next to OpenRegister's API, comma-separated: packages with a
+    # register(app, api) function. NISIRA Assistant's API under /api/ is the one there is.
+    DIALECTS = "openregister.nisira"
 
     # Flask and extensions
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -93,6 +97,7 @@ INTEGER_SETTINGS = (
     "JWT_LEEWAY",
     "ACCESS_TOKEN_TTL",
     "REFRESH_TOKEN_TTL",
+    "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
     "CONVERSATION_MESSAGES_LIMIT",
     "MAX_CONTENT_LENGTH",
@@ -156,6 +161,13 @@ def jwt_secret(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def comma_separated(value) -> list[str]:
+    """A list setting, given as a list or as a comma-separated string (as the environment gives it)."""
+    if isinstance(value, str):
+        return [name.strip() for name in value.split(",") if name.strip()]
+    return list(value or [])
+
+
 def check_config(config) -> None:
     """Fail at start-up on values the environment supplied in the wrong shape."""
     for name in INTEGER_SETTINGS:
@@ -170,15 +182,15 @@ def check_config(config) -> None:
         config["LLM_TIMEOUT"] = float(config["LLM_TIMEOUT"])
     except (TypeError, ValueError):
         raise RuntimeError("OPENREGISTER_LLM_TIMEOUT must be a number of seconds") from None
-    algorithms = config["JWT_ALGORITHMS"]
-    if isinstance(algorithms, str):
-        algorithms = [name.strip() for name in algorithms.split(",") if name.strip()]
+    algorithms = comma_separated(config["JWT_ALGORITHMS"])
     unknown = set(algorithms) - ALLOWED_JWT_ALGORITHMS
     if not algorithms or unknown:
         raise RuntimeError(f"OPENREGISTER_JWT_ALGORITHMS has unsupported values: {sorted(unknown) or 'none given'}")
     config["JWT_ALGORITHMS"] = list(algorithms)
-    if config["MAX_PAGE_SIZE"] < 1:
-        raise RuntimeError("OPENREGISTER_MAX_PAGE_SIZE must be at least 1")
+    config["DIALECTS"] = comma_separated(config["DIALECTS"])
+    for name in ("DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE"):
+        if config[name] < 1:
+            raise RuntimeError(f"OPENREGISTER_{name} must be at least 1")
     if config["DATABASE_MAX_CONNECTIONS"] < 1:
         raise RuntimeError("OPENREGISTER_DATABASE_MAX_CONNECTIONS must be at least 1")
     try:

@@ -1,9 +1,14 @@
-"""The API's errors: one body shape, one set of handlers for the whole app."""
+"""The API's errors: one body shape, one handler for the whole app.
+
+Whatever goes wrong becomes an ApiError (`as_api_error`), and one function renders it. A blueprint
+that answers in another dialect gives its own renderer with `Blueprint.error_renderer`; everything
+else, routing failures included, gets `render_error`.
+"""
 
 import logging
 import re
 
-from flask import jsonify
+from flask import current_app, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -13,16 +18,16 @@ log = logging.getLogger(__name__)
 
 
 def error_code(title: str) -> str:
-    """A code spelled like the title: "Invalid token" -> "invalid_token"."""
+    """The code of an HTTP error, spelled like its name: "Request Entity Too Large" -> "request_entity_too_large"."""
     return re.sub(r"\W+", "_", title.lower()).strip("_")
 
 
 class ApiError(Exception):
     """An error with a status, a stable code and a short title; the message says what went wrong, for a person.
 
-    The code names the error for the code that renders it (NISIRA words its errors by code); the
-    title and the message are what a person reads, and may be reworded. An error raised without a
-    code gets one spelled like its title.
+    The code names the error for the code that renders it (a dialect words its errors by code); the
+    title and the message are what a person reads, and may be reworded. An error with a title of its
+    own must name its code; without a title it is its class's error, with its class's code.
     """
 
     status = 500
@@ -31,7 +36,9 @@ class ApiError(Exception):
 
     def __init__(self, title=None, message=None, *, code=None, errors=None, headers=None):
         super().__init__(message or title or self.title)
-        self.code = code or (error_code(title) if title else self.code)
+        if title is not None and code is None:
+            raise TypeError(f"{type(self).__name__}({title!r}) needs code=: renderers match errors by code")
+        self.code = code or self.code
         self.title = title or self.title
         self.message = message or self.title
         self.errors = errors
@@ -84,6 +91,11 @@ class UnsupportedMediaType(ApiError):
     title = "Unsupported Media Type"
 
 
+class ValidationFailed(BadRequest):
+    code = "validation_failed"
+    title = "Validation failed"
+
+
 class ProviderError(ApiError):
     code = "provider_error"
     status = 502
@@ -102,14 +114,29 @@ class ProviderTimeout(ApiError):
     title = "Provider timeout"
 
 
-def error_response(status, title, message, errors=None, headers=None):
-    body = {"error": title, "message": message}
-    if errors is not None:
-        body["errors"] = errors
+class HttpError(ApiError):
+    """An HTTP error that Flask or Werkzeug raised (routing, 413, ...), with a code spelled like its name."""
+
+    def __init__(self, error: HTTPException):
+        headers = {}
+        if error.code == 405 and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
+        super().__init__(error.name, error.description or error.name, code=error_code(error.name), headers=headers)
+        self.status = error.code or 500
+
+
+def json_response(status: int, body: dict, headers=None):
     response = jsonify(body)
     response.status_code = status
     response.headers.extend(headers or {})
     return response
+
+
+def error_response(status, title, message, errors=None, headers=None):
+    body = {"error": title, "message": message}
+    if errors is not None:
+        body["errors"] = errors
+    return json_response(status, body, headers)
 
 
 def validation_errors(messages):
@@ -132,33 +159,40 @@ def describe(errors):
     return f"{first_field}: {problem}"
 
 
-def handle_api_error(error: ApiError):
-    db.session.rollback()
+def as_api_error(error: Exception) -> ApiError:
+    """The ApiError that stands for whatever was raised; an unexpected error is logged here."""
+    if isinstance(error, ApiError):
+        return error
+    if isinstance(error, ValidationError):
+        errors = validation_errors(error.messages)
+        return ValidationFailed(message=describe(errors), errors=errors)
+    if isinstance(error, HTTPException):
+        return HttpError(error)
+    log.exception("Unhandled error")
+    return ApiError(message="The server failed to complete the request.")
+
+
+def render_error(error: ApiError):
+    """The one error body: {"error": title, "message"[, "errors"]}."""
     return error_response(error.status, error.title, error.message, error.errors, error.headers)
 
 
-def handle_validation_error(error: ValidationError):
+def renderer():
+    """The error renderer of the innermost blueprint of the request that has one, else render_error."""
+    for name in request.blueprints:
+        render = getattr(current_app.blueprints.get(name), "render_error", None)
+        if render is not None:
+            return render
+    return render_error
+
+
+def handle_error(error: Exception):
+    """Every error handler of the app: roll back whatever the request wrote, then render."""
     db.session.rollback()
-    errors = validation_errors(error.messages)
-    return error_response(400, "Validation failed", describe(errors), errors)
-
-
-def handle_http_exception(error: HTTPException):
-    db.session.rollback()
-    headers = {}
-    if error.code == 405 and error.valid_methods:
-        headers["Allow"] = ", ".join(error.valid_methods)
-    return error_response(error.code or 500, error.name, error.description or error.name, headers=headers)
-
-
-def handle_unexpected_error(error: Exception):
-    log.exception("Unhandled error")
-    db.session.rollback()
-    return error_response(500, "Internal Server Error", "The server failed to complete the request.")
+    return renderer()(as_api_error(error))
 
 
 def register_error_handlers(app):
-    app.register_error_handler(ApiError, handle_api_error)
-    app.register_error_handler(ValidationError, handle_validation_error)
-    app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(Exception, handle_unexpected_error)
+    # Registered for each class, as flask-smorest registers its own HTTPException handler.
+    for error_class in (ApiError, ValidationError, HTTPException, Exception):
+        app.register_error_handler(error_class, handle_error)

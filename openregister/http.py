@@ -8,7 +8,7 @@ import math
 import re
 import uuid
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
 from gunicorn.glogging import Logger as GunicornLogger
@@ -22,7 +22,7 @@ SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _refuse(problem: str):
-    raise BadRequest("Malformed JSON", f"The request body is not acceptable JSON: {problem}.")
+    raise BadRequest("Malformed JSON", f"The request body is not acceptable JSON: {problem}.", code="malformed_json")
 
 
 def _parse_int(text: str) -> int:
@@ -75,7 +75,9 @@ class StrictJSONProvider(DefaultJSONProvider):
         except RecursionError:
             _refuse(f"it is nested deeper than {MAX_JSON_DEPTH} levels")
         except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, int()'s digit limit
-            raise BadRequest("Malformed JSON", f"The request body is not valid JSON: {error}.") from None
+            raise BadRequest(
+                "Malformed JSON", f"The request body is not valid JSON: {error}.", code="malformed_json"
+            ) from None
         _check_structure(value)
         return value
 
@@ -155,8 +157,17 @@ def register_logging(app) -> None:
     logger.propagate = False
 
 
-# Responses that carry a token or a secret: no cache may keep them.
-NO_STORE_ENDPOINTS = frozenset({"auth.Token", "auth.Refresh", "nisira.Token", "nisira.Refresh", "nisira.Login"})
+def no_store(view):
+    """Mark a view (a function or a MethodView) whose answers carry a token or a secret: no cache may keep them."""
+    view.no_store = True
+    return view
+
+
+def answers_no_store() -> bool:
+    view = current_app.view_functions.get(request.endpoint)
+    return getattr(getattr(view, "view_class", view), "no_store", False)
+
+
 DOCS_PAGE_ENDPOINT = "docs.page"
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
@@ -182,7 +193,7 @@ def docs_page_policy(page: bytes) -> str:
 def security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
-    if request.endpoint in NO_STORE_ENDPOINTS:
+    if answers_no_store():
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"
     if request.endpoint == DOCS_PAGE_ENDPOINT:

@@ -2,7 +2,8 @@
 
 smorest builds each operation from the view's decorators and hands the path to apispec; apispec lets
 a plugin's `path_helper` change the operations before the marshmallow plugin resolves their schemas.
-A blueprint that wants a say registers here by name and gets each of its operations.
+A blueprint that wants a say registers here by name and gets each of its operations, and those of the
+blueprints nested in it that did not register themselves.
 """
 
 from apispec import BasePlugin
@@ -17,7 +18,11 @@ class BlueprintDocs(BasePlugin):
         self.blueprints[blueprint.name] = blueprint
 
     def path_helper(self, path=None, operations=None, parameters=None, *, rule=None, **kwargs):
-        blueprint = self.blueprints.get(rule.endpoint.rpartition(".")[0]) if rule is not None else None
+        blueprint = None
+        name = rule.endpoint.rpartition(".")[0] if rule is not None else ""
+        while name and blueprint is None:
+            blueprint = self.blueprints.get(name)
+            name = name.rpartition(".")[0]
         if blueprint is not None:
             for method, operation in operations.items():
                 blueprint.finish_doc(operation, method)

@@ -1,7 +1,12 @@
-"""The one pagination helper: a window from the query arguments, then one count and one page query."""
+"""The one pagination helper: a window from the query arguments, then one count and one page query.
+
+Every paged route, in both dialects, resolves its arguments with `window` (defaults from the
+configuration: DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) and its services page with `paginate`.
+"""
 
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import Select, func
 
 from .extensions import db
@@ -13,8 +18,14 @@ class Window:
     offset: int
 
 
-def window(args: dict, *, default_limit: int, max_limit: int) -> Window:
-    """Resolve limit/offset/page (already validated by PaginationArgsSchema); limit is clamped, never refused."""
+def window(args: dict, *, default_limit: int | None = None, max_limit: int | None = None) -> Window:
+    """Resolve limit/offset/page (already validated by a schema); limit is clamped, never refused.
+
+    `default_limit` and `max_limit` default to the configured DEFAULT_PAGE_SIZE and MAX_PAGE_SIZE.
+    """
+    config = current_app.config
+    default_limit = default_limit or config["DEFAULT_PAGE_SIZE"]
+    max_limit = max_limit or config["MAX_PAGE_SIZE"]
     limit = min(args.get("limit") or default_limit, max_limit)
     offset = args.get("offset")
     if offset is None:
@@ -27,6 +38,13 @@ def count(stmt: Select) -> int:
 
 
 def paginate(stmt: Select, page: Window) -> dict:
-    """{"results", "total", "limit", "offset"} for an ordered select of one entity."""
+    """{"results", "total", "limit", "offset", "has_more"} for an ordered select of one entity."""
     results = db.session.scalars(stmt.limit(page.limit).offset(page.offset)).all()
-    return {"results": results, "total": count(stmt), "limit": page.limit, "offset": page.offset}
+    total = count(stmt)
+    return {
+        "results": results,
+        "total": total,
+        "limit": page.limit,
+        "offset": page.offset,
+        "has_more": page.offset + len(results) < total,
+    }

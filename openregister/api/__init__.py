@@ -1,5 +1,6 @@
 """The HTTP layer: thin views that parse, call one service, commit (openregister.database), and dump."""
 
+import importlib
 from http import HTTPStatus
 
 from flask import current_app, request
@@ -37,14 +38,22 @@ class Blueprint(SmorestBlueprint):
 
     What any route of its kind can answer is documented here (a security requirement with 401 and
     429, 400 with arguments, 413 with a body, 415 for writes, 414 with query parameters); a view adds
-    what its service refuses with `errors()`. A blueprint with error handlers of its own renders,
-    and documents, its own errors. The docs are finished in `finish_doc`, which the apispec plugin
-    `openregister.openapi.BlueprintDocs` calls for every operation of a registered blueprint.
+    what its service refuses with `errors()`. A blueprint with an error renderer of its own (a
+    dialect) renders, and documents, its own errors. The docs are finished in `finish_doc`, which the
+    apispec plugin `openregister.openapi.BlueprintDocs` calls for every operation of a registered blueprint.
     """
 
     ARGUMENTS_PARSER = Parser()
     # The OpenAPI security requirement of every route; protected() sets it.
     security = None
+    # How the errors of this blueprint's routes (and its nested blueprints') are rendered; None: the
+    # app's one body (errors.render_error).
+    render_error = None
+
+    def error_renderer(self, render):
+        """Render the errors of this blueprint's routes with `render(error: ApiError) -> Response`."""
+        self.render_error = render
+        return render
 
     def errors(self, *statuses):
         """Document the error statuses that a view's service answers, with the error body."""
@@ -58,8 +67,8 @@ class Blueprint(SmorestBlueprint):
 
     def finish_doc(self, doc: dict, method: str) -> None:
         document_body_requirement(doc)
-        if not self.error_handler_spec:
-            # A blueprint with handlers of its own answers its errors in a body of its own.
+        if self.render_error is None:
+            # A blueprint with a renderer of its own answers its errors in a body of its own.
             self.document_errors(doc, method)
 
     def document_errors(self, doc: dict, method: str) -> None:
@@ -115,21 +124,29 @@ def require_json_body() -> None:
     if request.method in ("POST", "PUT", "PATCH") and (request.content_length or request.headers.get("Transfer-Encoding")):
         if not request.is_json:
             raise UnsupportedMediaType(
-                "Unsupported Media Type", "Send the body as JSON with Content-Type: application/json."
+                "Unsupported Media Type", "Send the body as JSON with Content-Type: application/json.",
+                code="unsupported_media_type",
             )
 
 
 def register_blueprints(app, api) -> None:
     from ..config import API_PREFIX
-    from . import agents, auth, capabilities, chat, conversations, docs, feedback, nisira, organisations, service
+    from . import agents, auth, capabilities, chat, conversations, docs, feedback, organisations, service
 
     app.before_request(require_json_body)
     register_api_docs(api)
-    for module in (auth, conversations, chat, feedback, agents, organisations, service, capabilities, nisira):
+    for module in (auth, conversations, chat, feedback, agents, organisations, service, capabilities):
         blueprint_docs.register(module.bp)
     for module in (auth, conversations, chat, feedback, agents, organisations):
         api.register_blueprint(module.bp, url_prefix=API_PREFIX)
     api.register_blueprint(service.bp)
     api.register_blueprint(capabilities.bp)
-    api.register_blueprint(nisira.bp)
+    register_dialects(app, api)
     app.register_blueprint(docs.bp)
+
+
+def register_dialects(app, api) -> None:
+    """Serve the further dialects that the configuration names (DIALECTS): each a package of its own
+    with a `register(app, api)`, which the core never imports by name."""
+    for name in app.config["DIALECTS"]:
+        importlib.import_module(name).register(app, api)

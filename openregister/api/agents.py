@@ -1,4 +1,4 @@
-from flask import current_app, g, url_for
+from flask import g, url_for
 from flask.views import MethodView
 
 from ..database import transactional
@@ -25,8 +25,7 @@ class Agents(MethodView):
     @bp.response(200, AgentPageSchema)
     def get(self, args):
         """List the agents you may use in the active organisation, newest first."""
-        page = window(args, default_limit=50, max_limit=current_app.config["MAX_PAGE_SIZE"])
-        return service.list_agents(g.current_user, page, search=args["search"])
+        return service.list_agents(g.current_user, window(args), search=args["search"])
 
     @bp.arguments(AgentWriteSchema)
     @bp.response(201, AgentSchema)

@@ -3,12 +3,14 @@ from flask.views import MethodView
 
 from ..auth import REFRESH, issue_token, login, user_from_token
 from ..schemas.auth import RefreshedTokenSchema, RefreshRequestSchema, TokenRequestSchema, TokenSchema
+from ..http import no_store
 from . import Blueprint
 
 bp = Blueprint("auth", __name__)
 
 
 @bp.route("/auth/token")
+@no_store
 class Token(MethodView):
     @bp.arguments(TokenRequestSchema)
     @bp.response(200, TokenSchema)
@@ -25,6 +27,7 @@ class Token(MethodView):
 
 
 @bp.route("/auth/refresh")
+@no_store
 class Refresh(MethodView):
     @bp.arguments(RefreshRequestSchema)
     @bp.response(200, RefreshedTokenSchema)

@@ -14,6 +14,7 @@ from ..schemas.conversations import (
     MessageListArgsSchema,
     MessagePageSchema,
 )
+from ..schemas.base import WithValues
 from ..schemas.pagination import PaginationArgsSchema
 from ..services import conversations as service
 from . import protected
@@ -27,10 +28,6 @@ def deletion(uuid: str, *, archived: bool) -> dict:
     return {"message": "Conversation permanently deleted", "uuid": uuid}
 
 
-def page_of(args, default_limit=50):
-    return window(args, default_limit=default_limit, max_limit=current_app.config["MAX_PAGE_SIZE"])
-
-
 @bp.route("/conversations")
 class Conversations(MethodView):
     @bp.arguments(ConversationListArgsSchema, location="query")
@@ -38,7 +35,7 @@ class Conversations(MethodView):
     def get(self, args):
         """List your conversations in the active organisation."""
         archived = None if args["include_deleted"] else args["only_deleted"]
-        return service.list_conversations(g.current_user, page_of(args), archived=archived)
+        return service.list_conversations(g.current_user, window(args), archived=archived)
 
     @bp.arguments(ConversationCreateSchema)
     @bp.response(201, ConversationSchema)
@@ -58,7 +55,7 @@ class Archive(MethodView):
     @bp.response(200, ConversationPageSchema)
     def get(self, args):
         """List your archived (soft-deleted) conversations."""
-        return service.list_conversations(g.current_user, page_of(args), archived=True)
+        return service.list_conversations(g.current_user, window(args), archived=True)
 
 
 @bp.route("/conversations/<ref>")
@@ -68,10 +65,8 @@ class ConversationByRef(MethodView):
     def get(self, ref):
         """Show a conversation with its latest messages."""
         conversation = service.get_conversation_for(g.current_user, ref)
-        conversation.recent_messages = service.latest_messages(
-            conversation, current_app.config["CONVERSATION_MESSAGES_LIMIT"]
-        )
-        return conversation
+        messages = service.latest_messages(conversation, current_app.config["CONVERSATION_MESSAGES_LIMIT"])
+        return WithValues(conversation, recent_messages=messages)
 
     @bp.arguments(ConversationUpdateSchema)
     @bp.response(200, ConversationSchema)
@@ -128,4 +123,4 @@ class Messages(MethodView):
     def get(self, args, ref):
         """Page through a conversation's messages, newest page first by default."""
         conversation = service.get_conversation_for(g.current_user, ref)
-        return service.page_messages(conversation, page_of(args), order=args["order"])
+        return service.page_messages(conversation, window(args), order=args["order"])

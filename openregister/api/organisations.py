@@ -1,9 +1,10 @@
-from flask import current_app, g
+from flask import g
 from flask.views import MethodView
 
 from ..database import transactional
 from ..pagination import window
-from ..schemas.base import MessageResponseSchema
+from ..models import Organisation
+from ..schemas.base import MessageResponseSchema, WithValues
 from ..schemas.organisations import (
     ActivatedSchema,
     ActiveOrganisationSchema,
@@ -23,14 +24,22 @@ from . import protected
 bp = protected("organisations", __name__)
 
 
+def shown(*organisations: Organisation | None) -> list[WithValues | None]:
+    """The organisations as the wire shows them to the current user: with `active`, whether it is theirs."""
+    active_id = service.active_organisation_id(g.current_user)
+    return [
+        None if organisation is None else WithValues(organisation, is_active=organisation.id == active_id)
+        for organisation in organisations
+    ]
+
+
 @bp.route("/organisations")
 class Organisations(MethodView):
     @bp.response(200, OrganisationListSchema)
     def get(self):
         """List your organisations and say which one is active."""
         organisations = service.list_organisations(g.current_user)
-        active = service.active_organisation(g.current_user)
-        service.mark_active(g.current_user, active, *organisations)
+        active, *organisations = shown(service.active_organisation(g.current_user), *organisations)
         return {"total": len(organisations), "active": active, "results": organisations}
 
     @bp.arguments(OrganisationCreateSchema)
@@ -41,8 +50,7 @@ class Organisations(MethodView):
         organisation = service.create_organisation(
             g.current_user, name=data["name"], description=data.get("description")
         )
-        service.mark_active(g.current_user, organisation)
-        return {"message": "Organisation created successfully", "organisation": organisation}
+        return {"message": "Organisation created successfully", "organisation": shown(organisation)[0]}
 
 
 @bp.route("/organisations/active")
@@ -50,9 +58,7 @@ class Active(MethodView):
     @bp.response(200, ActiveOrganisationSchema)
     def get(self):
         """Show your active organisation."""
-        active = service.active_organisation(g.current_user)
-        service.mark_active(g.current_user, active)
-        return {"active_organisation": active}
+        return {"active_organisation": shown(service.active_organisation(g.current_user))[0]}
 
 
 @bp.route("/organisations/search")
@@ -61,10 +67,8 @@ class Search(MethodView):
     @bp.response(200, OrganisationSearchSchema)
     def get(self, args):
         """Search your organisations by name, as the join dialog of the OpenRegister UI does."""
-        page = window(args, default_limit=50, max_limit=current_app.config["MAX_PAGE_SIZE"])
-        found = service.search_organisations(g.current_user, args["query"], page)
-        service.mark_active(g.current_user, *found["results"])
-        return found
+        found = service.search_organisations(g.current_user, args["query"], window(args))
+        return {**found, "results": shown(*found["results"])}
 
 
 @bp.route("/organisations/clear-cache")
@@ -81,9 +85,7 @@ class OrganisationByRef(MethodView):
     @bp.errors(403, 404)
     def get(self, ref):
         """Show an organisation you are a member of."""
-        organisation = service.get_organisation_for(g.current_user, ref)
-        service.mark_active(g.current_user, organisation)
-        return {"organisation": organisation}
+        return {"organisation": shown(service.get_organisation_for(g.current_user, ref))[0]}
 
     @bp.arguments(OrganisationUpdateSchema)
     @bp.response(200, OrganisationSchema)
@@ -93,8 +95,7 @@ class OrganisationByRef(MethodView):
         """Rename your organisation, or change its description or slug."""
         organisation = service.get_organisation_for(g.current_user, ref, owner_only=True)
         service.update_organisation(organisation, data)
-        service.mark_active(g.current_user, organisation)
-        return organisation
+        return shown(organisation)[0]
 
     put = patch
 
@@ -116,8 +117,7 @@ class SetActive(MethodView):
         """Make an organisation you are a member of your active one."""
         organisation = service.get_organisation_for(g.current_user, ref)
         service.set_active_organisation(g.current_user, organisation)
-        service.mark_active(g.current_user, organisation)
-        return {"message": "Active organisation set successfully", "active_organisation": organisation}
+        return {"message": "Active organisation set successfully", "active_organisation": shown(organisation)[0]}
 
 
 @bp.route("/organisations/<ref>/join")

@@ -1,5 +1,4 @@
 import hashlib
-import hmac
 import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -91,6 +90,3 @@ class AppPassword(db.Model):
     @staticmethod
     def generate() -> str:
         return secrets.token_urlsafe(32)
-
-    def matches(self, secret: str) -> bool:
-        return hmac.compare_digest(self.secret_hash, hash_app_password(secret))

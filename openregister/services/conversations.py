@@ -173,5 +173,4 @@ def page_messages(conversation: Conversation, page: Window, *, order: str = "lat
         result["results"] = list(reversed(result["results"]))
     else:
         result = paginate(stmt.order_by(Message.created, Message.id), page)
-    result["has_more"] = page.offset + len(result["results"]) < result["total"]
     return result

@@ -79,6 +79,7 @@ def ensure_not_locked(counters: list[Counter], now: datetime) -> set[str]:
         raise TooManyRequests(
             "Too Many Requests",
             "Too many failed sign-ins for this user name or address; try again later.",
+            code="too_many_requests",
             headers={"Retry-After": str(retry_after)},
         )
     return {row.key for row in rows}

@@ -1,4 +1,4 @@
-"""How a path reference names a row: all digits is the integer id, anything else the uuid."""
+"""How a path reference names a row: all digits is the integer id, anything else the uuid (or another key)."""
 
 from sqlalchemy import select
 
@@ -8,14 +8,16 @@ from ..extensions import db
 MAX_ID = 2**31 - 1
 
 
-def find_by_ref(model, ref, stmt=None):
-    """The row of `model` that `ref` names, or None; `stmt`, a select of `model`, may narrow the rows further."""
+def find_by_ref(model, ref, stmt=None, *, key=None):
+    """The row `ref` names: its id when `ref` is all digits, else the row whose `key` column (the uuid
+    unless another is named) is `ref`; None when there is none. `stmt`, a select of `model`, may narrow
+    the rows further."""
     ref = str(ref)
     # ASCII only: str.isdigit() also takes digits such as "¹" that int() refuses.
     is_id = ref.isascii() and ref.isdigit()
     if is_id and (len(ref) > len(str(MAX_ID)) or int(ref) > MAX_ID):
         return None
-    column = model.id if is_id else model.uuid
+    column = model.id if is_id else (model.uuid if key is None else key)
     stmt = select(model) if stmt is None else stmt
     return db.session.scalars(stmt.where(column == (int(ref) if is_id else ref))).first()
 

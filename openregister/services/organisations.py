@@ -40,14 +40,6 @@ def active_organisation_id(actor: User) -> int | None:
     return organisation.id if organisation else None
 
 
-def mark_active(actor: User, *organisations: Organisation | None) -> None:
-    """Set is_active, the wire's `active` key, which depends on who asks: is it the actor's active one?"""
-    active_id = active_organisation_id(actor)
-    for organisation in organisations:
-        if organisation is not None:
-            organisation.is_active = organisation.id == active_id
-
-
 def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:200] or "organisation"
 
@@ -187,7 +179,7 @@ def join_organisation(actor: User, organisation: Organisation, username: str) ->
     """
     user = db.session.scalars(select(User).where(User.username_key == normalise_username(username))).first()
     if user is None or (user.id != actor.id and not shares_an_organisation(actor, user)):
-        raise NotFound("User not found", f"No user {username!r} that you may add.")
+        raise NotFound("User not found", f"No user {username!r} that you may add.", code="user_not_found")
     add_member(organisation, user)
     return user
 

@@ -51,7 +51,7 @@ def end_tokens(user: User) -> None:
 def set_password(user: User, password: str) -> None:
     """A new password, which ends every token issued before."""
     if not password:
-        raise BadRequest("Invalid password", "A password must not be empty.")
+        raise BadRequest("Invalid password", "A password must not be empty.", code="invalid_password")
     user.set_password(password)
     end_tokens(user)
 
@@ -84,7 +84,7 @@ def external_username(issuer: str, subject: str) -> str:
         candidate = f"{base[:64 - length - 1]}~{digest[:length]}"
         if find_user(candidate) is None:
             return candidate
-    raise Conflict("User exists", "No free user name for this identity.")
+    raise Conflict("User exists", "No free user name for this identity.", code="user_exists")
 
 
 def user_for_external_subject(issuer: str, subject: str) -> User:
@@ -122,6 +122,7 @@ def delete_user(user: User) -> None:
                 "Organisation has members",
                 f"{user.username} owns {organisation.name}, which has {others} other member(s); "
                 "remove them or delete the organisation first.",
+                code="organisation_has_members",
             )
     db.session.execute(delete(Feedback).where(Feedback.user_id == user.id))
     db.session.execute(delete(Conversation).where(Conversation.user_id == user.id))
@@ -144,6 +145,9 @@ def revoke_app_password(user: User, app_password_id: int) -> None:
         select(AppPassword).where(AppPassword.user_id == user.id, AppPassword.id == app_password_id)
     ).first()
     if app_password is None:
-        raise NotFound("App password not found", f"{user.username} has no app password {app_password_id}.")
+        raise NotFound(
+            "App password not found", f"{user.username} has no app password {app_password_id}.",
+            code="app_password_not_found",
+        )
     db.session.delete(app_password)
     db.session.flush()

@@ -2,10 +2,9 @@
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
-from ..errors import ApiError, describe, error_code
-from ..services.nisira import AUTO_ISSUE, ISSUE_TAGS, NO_ISSUE, RATING_VALUES
-from .base import Timestamp, Title
-from .chat import MAX_MESSAGE_LENGTH
+from ..schemas.base import Timestamp, Title
+from ..schemas.chat import MAX_MESSAGE_LENGTH
+from .ratings import AUTO_ISSUE, ISSUE_TAGS, NO_ISSUE, RATING_VALUES
 
 DEFAULT_PAGE_SIZE = 15
 MAX_PAGE_SIZE = 100
@@ -200,50 +199,3 @@ class NisiraAuthenticationErrorSchema(Schema):
 
     detail = fields.String(required=True)
     code = fields.String(metadata={"description": "token_not_valid when a token was refused"})
-
-
-# DRF's and simplejwt's words for refused credentials, by error code: NISIRA's front end gets those from its framework.
-AUTHENTICATION_DETAILS = {
-    "unauthorized": "Authentication credentials were not provided.",
-    "invalid_credentials": "No active account found with the given credentials",
-    "invalid_token": "Token is invalid or expired",
-}
-# NISIRA's own sign-in view words a refusal itself, the same for an unknown user and a wrong password.
-SIGN_IN_REFUSED = "Usuario o contraseña incorrectos"
-# Spanish for the errors of the shared code that reach NISIRA's routes, by error code (an HTTP error's
-# code is spelled like its name); the NISIRA service's errors carry Spanish titles.
-SPANISH_TITLES = {
-    "malformed_json": "El cuerpo de la solicitud no es un JSON válido",
-    "unsupported_media_type": "El cuerpo de la solicitud debe ser JSON (Content-Type: application/json)",
-    "request_entity_too_large": "El cuerpo de la solicitud es demasiado grande",
-    "too_many_requests": "Demasiados intentos fallidos; inténtalo más tarde",
-    "agent_not_found": "El asistente de esta conversación ya no está disponible",
-    "conversation_not_found": "Conversación no encontrada",
-    "provider_error": "El modelo de lenguaje respondió con un error",
-    "provider_unavailable": "El modelo de lenguaje no está disponible",
-    "provider_timeout": "El modelo de lenguaje no respondió a tiempo",
-}
-INTERNAL_ERROR = "Error interno del servidor"
-
-
-def error_body(error: ApiError, *, sign_in: bool = False) -> dict:
-    """NISIRA's body for an error: DRF's {"detail"} when authentication fails, else {"error"} in Spanish.
-
-    `sign_in` says the error comes from NISIRA's own sign-in view (/api/auth/login/).
-    """
-    if error.status == 401 and sign_in:
-        return {"error": SIGN_IN_REFUSED}
-    if error.status == 401:
-        body = {"detail": AUTHENTICATION_DETAILS.get(error.code, error.message)}
-        if error.code == "invalid_token":
-            body["code"] = "token_not_valid"
-        return body
-    return {"error": SPANISH_TITLES.get(error.code, error.title)}
-
-
-def validation_error_body(errors: dict) -> dict:
-    return {"error": f"Datos inválidos: {describe(errors)}"}
-
-
-def http_error_body(name: str) -> dict:
-    return {"error": SPANISH_TITLES.get(error_code(name), name)}
