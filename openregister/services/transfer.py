@@ -32,6 +32,9 @@ VERSION = 1
 EXPORT_BATCH_SIZE = 100
 NDJSON = "application/x-ndjson"
 UNSAFE_FILE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
+# Line breaks to Python's str.splitlines() and to JavaScript's older parsers that JSON leaves unescaped:
+# escaped in NDJSON so that a line is a line to every reader.
+LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 def _exportable(actor: User):
@@ -109,7 +112,7 @@ def export_lines(actor: User, *, batch_size: int = EXPORT_BATCH_SIZE) -> Iterato
         if not batch:
             return
         for document in _documents(actor, batch, exported):
-            yield json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
+            yield json.dumps(document, ensure_ascii=False, separators=(",", ":")).translate(LINE_BREAKS) + "\n"
         last_id = batch[-1].id
         # Nothing in the session refers to the batch any more, so it can go.
         for conversation in batch:
