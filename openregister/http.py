@@ -153,7 +153,11 @@ def register_logging(app) -> None:
 
 
 # Responses that carry a token or a secret: no cache may keep them.
-NO_STORE_ENDPOINTS = frozenset({"auth.Token", "auth.Refresh", "nisira.Token", "nisira.Refresh", "nisira.Login"})
+NO_STORE_ENDPOINTS = frozenset({
+    "auth.Token", "auth.Refresh", "nisira.Token", "nisira.Refresh", "nisira.Login", "shares.Share",
+    # A shared conversation is for whoever holds the link, not for caches on the way.
+    "shared.SharedConversation",
+})
 DOCS_PAGE_ENDPOINT = "api-docs.openapi_swagger_ui"
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 

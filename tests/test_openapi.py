@@ -22,6 +22,7 @@ PUBLIC_OPERATIONS = {
     ("get", f"{API}/health"),
     ("get", f"{API}/heartbeat"),
     ("get", "/status.php"),
+    ("get", f"{API}/shared/{{token}}"),
 }
 
 

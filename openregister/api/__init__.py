@@ -124,15 +124,18 @@ def require_json_body() -> None:
 
 def register_blueprints(app, api) -> None:
     from ..config import API_PREFIX
-    from . import agents, auth, capabilities, chat, conversations, docs, feedback, nisira, organisations, service, transfer
+    from . import (agents, auth, capabilities, chat, conversations, docs, feedback, nisira, organisations, service, shares,
+                   transfer)
 
     app.before_request(require_json_body)
     register_api_docs(api)
-    for module in (auth, conversations, transfer, chat, feedback, agents, organisations, service, capabilities, nisira):
-        blueprint_docs.register(module.bp)
-    for module in (auth, conversations, transfer, chat, feedback, agents, organisations):
+    for blueprint in (auth.bp, conversations.bp, transfer.bp, shares.bp, chat.bp, feedback.bp, agents.bp, organisations.bp,
+                      service.bp, shares.public_bp, capabilities.bp, nisira.bp):
+        blueprint_docs.register(blueprint)
+    for module in (auth, conversations, transfer, shares, chat, feedback, agents, organisations):
         api.register_blueprint(module.bp, url_prefix=API_PREFIX)
     api.register_blueprint(service.bp)
+    api.register_blueprint(shares.public_bp)
     api.register_blueprint(capabilities.bp)
     api.register_blueprint(nisira.bp)
     app.register_blueprint(docs.bp)
