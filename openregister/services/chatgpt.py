@@ -5,7 +5,7 @@ import math
 from datetime import UTC, datetime
 
 from ..schemas.base import Title
-from .documents import InvalidDocument, nul_path
+from .documents import InvalidDocument
 
 DEFAULT_TITLE = "Imported conversation"
 ROLES = ("user", "assistant")
@@ -93,9 +93,5 @@ def read_conversation(position: int, item, *, now: datetime) -> dict:
             "sources": [],
             "created": _time(position, f"{where}.create_time", message.get("create_time"), default=now),
         })
-    document = {"title": title, "metadata": {}, "created": created, "updated": updated, "deleted_at": None,
-                "agent_uuid": None, "messages": messages}
-    nul = nul_path({"title": title, "messages": [message["content"] for message in messages]})
-    if nul is not None:
-        raise _invalid(position, nul, "Text must not contain the NUL character.")
-    return document
+    return {"title": title, "metadata": {}, "created": created, "updated": updated, "deleted_at": None,
+            "agent_uuid": None, "messages": messages}

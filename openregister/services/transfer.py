@@ -22,7 +22,7 @@ from ..pagination import count
 from ..schemas.base import isoformat
 from ..schemas.transfer import DocumentSchema
 from . import chatgpt
-from .documents import InvalidDocument, nul_path
+from .documents import InvalidDocument
 from .agents import find_usable_agent
 from .lookup import equals_or_null
 from .organisations import active_organisation_id
@@ -151,9 +151,6 @@ def _first_problem(messages, path=()) -> tuple[str, str]:
 def _ours(position: int, document) -> dict:
     if not isinstance(document, dict):
         raise InvalidDocument(position, "", "A document must be a JSON object.")
-    nul = nul_path(document)
-    if nul is not None:
-        raise InvalidDocument(position, nul, "Text must not contain the NUL character.")
     try:
         return DocumentSchema().load(document)
     except ValidationError as error:

@@ -152,7 +152,7 @@ def junk_cases():
         (document("x", [{"role": "user", "content": "a", "created": "yesterday"}]), None, None,
          "Document 0: messages.0.created: Not a valid datetime."),
         (document("x", [{"role": "user", "content": "a\u0000b"}]), None, None,
-         "Document 0: messages.0.content: Text must not contain the NUL character."),
+         "Document 0: The request body is not acceptable JSON: a string contains the NUL character"),
         ({**good, "messages": "not a list"}, None, None, "Document 0: messages: Not a valid list."),
         ([], ndjson([good, good, {**good, "messages": None}]).encode(), NDJSON, "Document 2: messages: Field may not be null."),
         ([], ndjson([good]).encode() + b"\n\n  \n{oops}\n", NDJSON, "Document 1: The request body is not valid JSON"),
