@@ -1,15 +1,16 @@
-"""Command-line management: users, app passwords, tokens. Each prints only its result on stdout;
+"""Command-line management: users, app passwords, tokens, conversations. Each prints only its result on stdout;
 errors go to stderr with a non-zero exit."""
 
 import sys
 
 import click
+from flask import current_app
 
 from .auth import issue_token
 from .errors import ApiError
 from .extensions import db
 from .schemas.base import isoformat
-from .services import login_throttle
+from .services import login_throttle, transfer
 from .services import users as service
 from .services.users import create_app_password, create_user, find_user
 
@@ -174,6 +175,41 @@ def token_command(name):
     click.echo(issue_token(user))
 
 
+@click.group("conversations")
+def conversations_group():
+    """Export and import a user's conversations (in their active organisation)."""
+
+
+@conversations_group.command("export")
+@click.argument("name")
+@click.option("--output", type=click.File("w", encoding="utf-8"), default="-",
+              help="Write the NDJSON here instead of to standard output.")
+def export_conversations_command(name, output):
+    """Export a user's conversations as NDJSON, one export document a line, as the API's export."""
+    user = _user_or_exit(name)
+    exported = 0
+    with click.progressbar(length=transfer.count_exportable(user), label="Exporting", file=sys.stderr) as bar:
+        for line in transfer.export_lines(user):
+            output.write(line)
+            exported += 1
+            bar.update(1)
+    click.echo(f"Exported {exported} conversations of {user.username}.", err=True)
+
+
+@conversations_group.command("import")
+@click.argument("name")
+@click.argument("file", type=click.File("rb"))
+def import_conversations_command(name, file):
+    """Import conversations for a user, all or nothing, as the API's import: FILE is an export document,
+    NDJSON of them (named *.ndjson or *.jsonl), or ChatGPT's conversations.json."""
+    user = _user_or_exit(name)
+    media_type = transfer.NDJSON if file.name.endswith((".ndjson", ".jsonl")) else "application/json"
+    documents = _run(lambda: transfer.read_import(file.read(), media_type, current_app.json.loads))
+    with click.progressbar(documents, label="Importing", file=sys.stderr) as bar:
+        conversations = _run(lambda: transfer.import_conversations(user, bar))
+    click.echo(f"Imported {len(conversations)} conversations for {user.username}.", err=True)
+
+
 def register_cli(app) -> None:
     from .cli_seed import seed_command
 
@@ -181,3 +217,4 @@ def register_cli(app) -> None:
     app.cli.add_command(user_group)
     app.cli.add_command(app_password_group)
     app.cli.add_command(token_command)
+    app.cli.add_command(conversations_group)

@@ -38,6 +38,8 @@ class DefaultConfig:
     MAX_PAGE_SIZE = 100
     CONVERSATION_MESSAGES_LIMIT = 100
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # The import route's own limit on its body (bytes), in place of MAX_CONTENT_LENGTH.
+    MAX_IMPORT_SIZE = 100 * 1000 * 1000
     LLM_PROVIDER = "offline"
     LLM_BASE_URL = None
     LLM_API_KEY = None
@@ -101,6 +103,7 @@ INTEGER_SETTINGS = (
     "MAX_PAGE_SIZE",
     "CONVERSATION_MESSAGES_LIMIT",
     "MAX_CONTENT_LENGTH",
+    "MAX_IMPORT_SIZE",
     "SQLITE_BUSY_TIMEOUT_MS",
     "DATABASE_POOL_SIZE",
     "DATABASE_MAX_CONNECTIONS",

@@ -19,6 +19,8 @@ from .errors import BadRequest
 MAX_JSON_DEPTH = 64
 MAX_JSON_NUMBER_LENGTH = 100
 SURROGATE = re.compile("[\ud800-\udfff]")
+# PostgreSQL's text and JSONB cannot hold U+0000: refused here rather than failing in the database.
+NUL = "\x00"
 
 
 def _refuse(problem: str):
@@ -45,7 +47,7 @@ def _parse_constant(name: str):
 
 
 def _check_structure(value) -> None:
-    """Refuse nesting deeper than MAX_JSON_DEPTH and strings (keys too) with lone surrogates."""
+    """Refuse nesting deeper than MAX_JSON_DEPTH and strings (keys too) with lone surrogates or NUL."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
@@ -56,17 +58,21 @@ def _check_structure(value) -> None:
                 for key, child in item.items():
                     if SURROGATE.search(key):
                         _refuse("a key contains a lone surrogate (\\ud800-\\udfff), which is not text")
+                    if NUL in key:
+                        _refuse("a key contains the NUL character (\\u0000), which text cannot hold")
                     stack.append((child, depth + 1))
             else:
                 stack.extend((child, depth + 1) for child in item)
         elif isinstance(item, str) and SURROGATE.search(item):
             _refuse("a string contains a lone surrogate (\\ud800-\\udfff), which is not text")
+        elif isinstance(item, str) and NUL in item:
+            _refuse("a string contains the NUL character (\\u0000), which text cannot hold")
 
 
 class StrictJSONProvider(DefaultJSONProvider):
     """Every JSON body, in both dialects, is read here: it refuses, with a 400 that names the problem,
     what Python's json would accept but nothing after it can store or serve: NaN and Infinity, numbers
-    past 64 bits, nesting past MAX_JSON_DEPTH levels and lone surrogates."""
+    past 64 bits, nesting past MAX_JSON_DEPTH levels, lone surrogates and NUL."""
 
     def loads(self, s, **kwargs):
         try:

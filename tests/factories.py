@@ -50,7 +50,8 @@ def make_conversation(owner: User, **overrides) -> Conversation:
 
 
 def make_message(conversation: Conversation, role="user", content="Hello", **overrides) -> Message:
-    message = Message(conversation_id=conversation.id, role=role, content=content, sources=[], **overrides)
+    overrides.setdefault("sources", [])
+    message = Message(conversation_id=conversation.id, role=role, content=content, **overrides)
     db.session.add(message)
     db.session.flush()
     return message

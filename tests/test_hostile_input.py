@@ -80,11 +80,13 @@ def test_a_token_whose_header_is_nested_deep_is_401(client, alice):
     ('{"username": "alice", "password": -' + "1" * 101 + "}", "more than 100 digits"),
     ('{"username": "\\ud800", "password": "x"}', "lone surrogate"),
     ('{"\\udfff": 1}', "lone surrogate"),
+    ('{"username": "a\\u0000b", "password": "x"}', "NUL character"),
+    ('{"a\\u0000": 1}', "NUL character"),
     ('{"username": "alice", "password": NaN}', "NaN"),
     ('{"username": "alice", "password": -Infinity}', "-Infinity"),
     ('{"username": "alice", "password": 1e400}', "out of range"),
     (b'{"username": "\xff"}', "not valid JSON"),
-], ids=["deep", "4301-digits", "101-digits", "lone-surrogate", "surrogate-key", "nan", "infinity", "1e400",
+], ids=["deep", "4301-digits", "101-digits", "lone-surrogate", "surrogate-key", "nul", "nul-key", "nan", "infinity", "1e400",
         "not-utf8"])
 def test_hostile_json_bodies_are_400_naming_the_problem(client, alice, body, problem):
     with server_errors() as errors:

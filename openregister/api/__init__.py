@@ -107,6 +107,8 @@ def document_body_requirement(doc: dict) -> None:
     body = doc.get("requestBody")
     if body:
         schema = next(iter(body["content"].values()))["schema"]
+        if isinstance(schema, dict):  # written out by hand (bp.doc), with its own "required"
+            return
         schema = schema() if isinstance(schema, type) else schema
         body["required"] = schema.partial is not True and any(field.required for field in schema.fields.values())
 
@@ -120,9 +122,10 @@ def protected(name: str, import_name: str) -> Blueprint:
 
 
 def require_json_body() -> None:
-    """A body sent with a write must be JSON; an empty body is fine (every field is then absent)."""
+    """A body sent with a write must be JSON (or what the view's extra_body_media_types name); an empty body is fine."""
     if request.method in ("POST", "PUT", "PATCH") and (request.content_length or request.headers.get("Transfer-Encoding")):
-        if not request.is_json:
+        view_class = getattr(current_app.view_functions.get(request.endpoint), "view_class", None)
+        if not request.is_json and request.mimetype not in getattr(view_class, "extra_body_media_types", ()):
             raise UnsupportedMediaType(
                 "Unsupported Media Type", "Send the body as JSON with Content-Type: application/json.",
                 code="unsupported_media_type",
@@ -131,15 +134,17 @@ def require_json_body() -> None:
 
 def register_blueprints(app, api) -> None:
     from ..config import API_PREFIX
-    from . import agents, auth, capabilities, chat, conversations, docs, feedback, organisations, service
+    from . import agents, auth, capabilities, chat, conversations, docs, feedback, organisations, service, shares, transfer
 
     app.before_request(require_json_body)
     register_api_docs(api)
-    for module in (auth, conversations, chat, feedback, agents, organisations, service, capabilities):
-        blueprint_docs.register(module.bp)
-    for module in (auth, conversations, chat, feedback, agents, organisations):
+    for blueprint in (auth.bp, conversations.bp, transfer.bp, shares.bp, chat.bp, feedback.bp, agents.bp, organisations.bp,
+                      service.bp, shares.public_bp, capabilities.bp):
+        blueprint_docs.register(blueprint)
+    for module in (auth, conversations, transfer, shares, chat, feedback, agents, organisations):
         api.register_blueprint(module.bp, url_prefix=API_PREFIX)
     api.register_blueprint(service.bp)
+    api.register_blueprint(shares.public_bp)
     api.register_blueprint(capabilities.bp)
     register_dialects(app, api)
     app.register_blueprint(docs.bp)

@@ -1,0 +1,146 @@
+"""Export documents (what an export writes, and an import of ours reads) and the import's answer."""
+
+from datetime import UTC
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
+
+from ..models import ROLES
+from .base import CamelCaseSchema, JsonObject, Timestamp, Title
+from .conversations import METADATA_MAX_BYTES
+
+FEEDBACK_TYPES = ("positive", "negative")
+
+
+class ExactInteger(fields.Integer):
+    """An integer in the JSON sense only: true/false and 1.0 are wrong types."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if type(value) is not int:
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class ImportTimestamp(fields.DateTime):
+    """ISO 8601; with an offset converted to UTC, without one taken as UTC; stored naive, as every column."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if value.tzinfo is not None:
+            try:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            except OverflowError:
+                raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
+        return value
+
+
+class Lenient(Schema):
+    # Everything not named here is optional and ignored.
+    class Meta:
+        unknown = EXCLUDE
+
+
+class FeedbackDocumentSchema(Lenient):
+    type = fields.String(required=True, validate=validate.OneOf(FEEDBACK_TYPES))
+    comment = fields.String(allow_none=True)
+
+
+class MessageDocumentSchema(Lenient):
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    content = fields.String(required=True)
+    sources = fields.List(fields.Dict())
+    created = ImportTimestamp(allow_none=True)
+    feedback = fields.Nested(FeedbackDocumentSchema, allow_none=True)
+
+    @post_load
+    def only_answers_take_feedback(self, data, **kwargs):
+        if data.get("feedback") and data["role"] != "assistant":
+            raise ValidationError("Only the assistant's messages take feedback.", "feedback")
+        return data
+
+
+class AgentDocumentSchema(Lenient):
+    uuid = fields.String(required=True)
+    name = fields.String(allow_none=True)
+
+
+class ConversationDocumentSchema(Lenient):
+    title = fields.String(required=True, validate=Title)
+    metadata = JsonObject(max_bytes=METADATA_MAX_BYTES, allow_none=True)
+    created = ImportTimestamp(allow_none=True)
+    updated = ImportTimestamp(allow_none=True)
+    deleted_at = ImportTimestamp(data_key="deletedAt", allow_none=True)
+    agent = fields.Nested(AgentDocumentSchema, allow_none=True)
+
+
+class DocumentSchema(Lenient):
+    """An export document, loaded as the flat dict that services.transfer.import_conversations takes."""
+
+    format = fields.String(required=True, validate=validate.Equal("openregister.conversation"))
+    version = ExactInteger(required=True, validate=validate.Equal(1))
+    conversation = fields.Nested(ConversationDocumentSchema, required=True)
+    messages = fields.List(fields.Nested(MessageDocumentSchema), required=True)
+
+    @post_load
+    def flatten(self, data, **kwargs):
+        conversation = data["conversation"]
+        return {
+            "title": conversation["title"],
+            "metadata": conversation.get("metadata") or {},
+            "created": conversation.get("created"),
+            "updated": conversation.get("updated"),
+            "deleted_at": conversation.get("deleted_at"),
+            "agent_uuid": (conversation.get("agent") or {}).get("uuid"),
+            "messages": data["messages"],
+        }
+
+
+class ExportFeedbackSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(FEEDBACK_TYPES))
+    comment = fields.String(required=True, allow_none=True)
+
+
+class ExportMessageSchema(Schema):
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    content = fields.String(required=True)
+    sources = fields.List(fields.Dict(), required=True)
+    created = Timestamp(required=True)
+    feedback = fields.Nested(ExportFeedbackSchema, required=True, allow_none=True)
+
+
+class ExportAgentSchema(Schema):
+    uuid = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class ExportConversationSchema(Schema):
+    uuid = fields.String(required=True)
+    title = fields.String(required=True)
+    metadata = fields.Dict(required=True)
+    created = Timestamp(required=True)
+    updated = Timestamp(required=True)
+    deletedAt = Timestamp(required=True, allow_none=True)
+    agent = fields.Nested(ExportAgentSchema, required=True, allow_none=True)
+
+
+class ExportDocumentSchema(Schema):
+    """One conversation as exported: what GET .../export answers, and one line of the NDJSON export."""
+
+    format = fields.String(required=True, validate=validate.Equal("openregister.conversation"))
+    version = fields.Integer(required=True, validate=validate.Equal(1))
+    exported = Timestamp(required=True)
+    conversation = fields.Nested(ExportConversationSchema, required=True)
+    messages = fields.List(fields.Nested(ExportMessageSchema), required=True)
+
+
+class ExportArgsSchema(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "markdown"]))
+
+
+class ImportedConversationSchema(CamelCaseSchema):
+    uuid = fields.String(required=True)
+    title = fields.String(required=True)
+
+
+class ImportResultSchema(Schema):
+    imported = fields.Integer(required=True)
+    conversations = fields.List(fields.Nested(ImportedConversationSchema), required=True)
