@@ -1,9 +1,11 @@
 """Words, folding and snippets for `_search`, by the same rules as the database's index.
 
 A word is a run of letters and digits (with the combining marks that belong to them); words are
-compared after folding: Unicode compatibility decomposition, combining marks removed, case
-folded (`Café` -> `cafe`). The index narrows the candidates down; these rules decide, so both
-databases give the same answers, and the offsets point into the original text.
+compared after folding: canonical decomposition, combining marks removed, lower case (`Café` ->
+`cafe`). That is what SQLite's `unicode61 remove_diacritics 2` does, so the two agree; compatibility
+forms (`ﬁ`, `ª`) and full case folding (`ß` -> `ss`) are left out because FTS5 does not apply them
+either. The index narrows the candidates down; these rules decide, so both databases give the same
+answers, and the offsets point into the original text.
 """
 
 import re
@@ -14,15 +16,12 @@ SNIPPET_LENGTH = 200
 # How much text the snippet keeps before the first hit, when it has to cut.
 LEAD_IN = 60
 ELLIPSIS = "…"
-# Letters that carry their accent in the letter itself rather than in a combining mark.
-_LETTERS = str.maketrans({"ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ħ": "h", "Ħ": "h",
-                          "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ı": "i"})
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
-    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).lower()
 
 
 def _is_word_char(char: str) -> bool:
@@ -41,7 +40,7 @@ def word_spans(text: str):
             if _WORD.fullmatch(folded):
                 yield start, index, folded
             else:
-                # Folding may split a word (a ligature, a fraction): keep its alphanumeric pieces.
+                # Folding may split a word (a letter whose lower case is not a letter): keep its pieces.
                 for piece in _WORD.findall(folded):
                     yield start, index, piece
             start = None

@@ -3,10 +3,13 @@
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from openregister.extensions import db
 from openregister.models.base import utcnow
+from openregister.services.search_text import query_words
 
 from .. import factories
 from ..conftest import API
@@ -290,3 +293,39 @@ def test_updated_moves_with_the_search_order(client, tenants, alice):
     conversation(tenants["alice"], "newer", ["invoice"])
     client.patch(f"{API}/conversations/{older.uuid}", json={"title": "older renamed"}, headers=alice)
     assert titles(search(client, alice, "invoice")) == ["older renamed", "newer"]
+
+
+# Letters with and without accents, digits, punctuation and spaces: what the word rules and both
+# databases' tokenisers agree on. (Compatibility characters such as "ﬁ" or "ª" are words as each
+# database's tokeniser reads them.)
+PLAIN_TEXT = st.text(alphabet="abcdeéèêëAÉÈzZçÇñÑøßüÜ019 .,;:!?'\"-_()*&|<>@#\n", max_size=300)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=st.text(max_size=200))
+def test_any_text_is_an_answer_never_an_error(client, tenants, alice, words):
+    made = conversation(tenants["alice"], "t", ["some text", words.replace("\x00", "")])
+    body = search(client, alice, words)
+    db.session.delete(made)
+    db.session.commit()
+    assert body["total"] == len(body["results"]) <= 1
+    if body["results"] and query_words(words):
+        match = body["results"][0]["match"]
+        assert len(match["snippet"]) <= 200
+        assert all(0 <= start < end <= len(match["snippet"]) for start, end in match["highlights"])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=PLAIN_TEXT, size=st.integers(min_value=1, max_value=5))
+def test_a_message_is_found_by_its_own_words(client, tenants, alice, content, size):
+    made = conversation(tenants["alice"], "t", [content])
+    words = " ".join(content.split()[:size])
+    body = search(client, alice, words)
+    if query_words(words):
+        assert [row["uuid"] for row in body["results"]] == [made.uuid], words
+        match = body["results"][0]["match"]
+        assert len(match["snippet"]) <= 200 and match["highlights"]
+        for start, end in match["highlights"]:
+            assert query_words(match["snippet"][start:end]) != []
+    db.session.delete(made)
+    db.session.commit()
