@@ -7,7 +7,9 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from openregister import create_app
+from openregister.auth import issue_token
 from openregister.extensions import db
+from openregister.models import User
 from openregister.models.search_index import include_name, is_search_object
 
 from .conftest import API, separate_database
@@ -65,4 +67,31 @@ def test_messages_cascade_with_their_conversation_in_the_migrated_schema(migrate
             "VALUES (1, 'm', 1, 'user', 'hi', '[]', :t)"), {"t": "2024-01-01 00:00:00"})
         connection.execute(text("DELETE FROM conversations WHERE id = 1"))
         assert connection.execute(text("SELECT count(*) FROM messages")).scalar() == 0
+        connection.execute(text("DELETE FROM users"))
+
+
+def test_full_text_search_finds_rows_written_before_its_migration(migrated_app):
+    upgrade(revision="0003")
+    moment = {"t": "2024-01-01 00:00:00"}
+    with db.engine.begin() as connection:
+        for user_id, name in ((1, "ann"), (2, "ben")):
+            connection.execute(text(
+                "INSERT INTO users (id, uuid, username, username_key, created, updated) "
+                "VALUES (:id, :name, :name, :name, :t, :t)"), {"id": user_id, "name": name, **moment})
+            connection.execute(text(
+                "INSERT INTO conversations (id, uuid, slug, title, user_id, metadata, created, updated) "
+                "VALUES (:id, :uuid, :uuid, 'Old Café notes', :id, '{}', :t, :t)"),
+                {"id": user_id, "uuid": f"c{user_id}", **moment})
+            connection.execute(text(
+                "INSERT INTO messages (id, uuid, conversation_id, role, content, sources, created) "
+                "VALUES (:id, :uuid, :id, 'user', 'the invoice from last year', '[]', :t)"),
+                {"id": user_id, "uuid": f"m{user_id}", **moment})
+    upgrade()
+    headers = {"Authorization": f"Bearer {issue_token(db.session.get(User, 1))}"}
+    client = migrated_app.test_client()
+    body = client.get(f"{API}/conversations?_search=invo", headers=headers).get_json()
+    assert [(row["uuid"], row["match"]["messageId"]) for row in body["results"]] == [("c1", 1)]
+    body = client.get(f"{API}/conversations?_search=cafe", headers=headers).get_json()
+    assert [(row["uuid"], row["match"]["messageId"]) for row in body["results"]] == [("c1", None)]
+    with db.engine.begin() as connection:
         connection.execute(text("DELETE FROM users"))
