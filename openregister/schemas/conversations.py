@@ -36,7 +36,8 @@ class MatchSchema(CamelCaseSchema):
         required=True, allow_none=True, metadata={"description": "The newest matching message; null when only the title matches"}
     )
     snippet = fields.String(
-        required=True, metadata={"description": "Plain text around the first hit, at most 200 characters; … marks a cut"}
+        required=True, validate=validate.Length(max=200),
+        metadata={"description": "Plain text around the first hit, at most 200 characters; … marks a cut"},
     )
     highlights = fields.List(
         fields.List(fields.Integer(), validate=validate.Length(equal=2)), required=True,
