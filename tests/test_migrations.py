@@ -1,5 +1,8 @@
 """The migrations build exactly the models' schema, and go down and up again."""
 
+import importlib.util
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -9,7 +12,7 @@ from sqlalchemy import inspect, text
 from openregister import create_app
 from openregister.auth import issue_token
 from openregister.extensions import db
-from openregister.models import User
+from openregister.models import User, search_index
 from openregister.models.search_index import include_name, is_search_object
 
 from .conftest import API, separate_database
@@ -95,3 +98,17 @@ def test_full_text_search_finds_rows_written_before_its_migration(migrated_app):
     assert [(row["uuid"], row["match"]["messageId"]) for row in body["results"]] == [("c1", None)]
     with db.engine.begin() as connection:
         connection.execute(text("DELETE FROM users"))
+
+
+def test_migration_0005_builds_the_same_search_index_as_create_all():
+    """The migration keeps a frozen copy of the index's SQL; today it must equal the models' copy."""
+    path = Path(__file__).parent.parent / "migrations" / "versions" / "0005_full_text_search.py"
+    spec = importlib.util.spec_from_file_location("migration_0005", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    def words(statements):
+        return [" ".join(statement.split()) for statement in statements]
+
+    assert words(migration.SQLITE) == words(search_index.sqlite_statements())
+    assert words(migration.postgresql("s")) == words(search_index.postgresql_statements("s"))
