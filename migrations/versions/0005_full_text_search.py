@@ -3,7 +3,8 @@
 SQLite: FTS5 tables `message_search` and `title_search` (unicode61, diacritics removed, prefix
 indexes 1-3), keyed by (user id << 32 | row id) so a search reads only its user's range, kept in
 step by triggers on messages and conversations. PostgreSQL: generated tsvector columns
-`search_vector` (simple configuration over unaccent, punctuation as spaces) with GIN indexes; needs
+`search_vector` (simple configuration over unaccent, punctuation as spaces), matched within the
+caller's rows (no GIN over everyone's: see openregister/models/search_index.py); needs
 the `unaccent` extension (trusted: the database owner may create it; else a superuser, once).
 Existing rows are indexed here. The SQL is a frozen copy of openregister/models/search_index.py.
 
@@ -76,8 +77,6 @@ def postgresql(schema):
             GENERATED ALWAYS AS ("{schema}".openregister_search_vector(content)) STORED""",
         f"""ALTER TABLE conversations ADD COLUMN search_vector tsvector
             GENERATED ALWAYS AS ("{schema}".openregister_search_vector(title)) STORED""",
-        "CREATE INDEX ix_messages_search ON messages USING gin (search_vector)",
-        "CREATE INDEX ix_conversations_search ON conversations USING gin (search_vector)",
     ]
 
 
@@ -102,8 +101,6 @@ def downgrade():
         schema = current_schema()
         # The extension stays: other schemas of the database may use it.
         statements = [
-            "DROP INDEX IF EXISTS ix_conversations_search",
-            "DROP INDEX IF EXISTS ix_messages_search",
             "ALTER TABLE conversations DROP COLUMN IF EXISTS search_vector",
             "ALTER TABLE messages DROP COLUMN IF EXISTS search_vector",
             f'DROP FUNCTION IF EXISTS "{schema}".openregister_search_vector(text)',
