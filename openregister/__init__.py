@@ -12,6 +12,7 @@ from .database import register_database
 from .http import StrictJSONProvider, register_logging, register_request_hooks, register_wsgi_middleware
 from .errors import register_error_handlers
 from .extensions import api, db, migrate
+from .models.search_index import include_name as include_search_name, is_search_object
 
 
 def create_app(test_config=None):
@@ -40,7 +41,10 @@ def create_app(test_config=None):
     register_wsgi_middleware(app)
     register_request_hooks(app)
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True, compare_type=True,
+        include_object=is_search_object, include_name=include_search_name,
+    )
     register_database(app)
     api.init_app(app)
     register_blueprints(app, api)

@@ -4,6 +4,7 @@ from flask.views import MethodView
 from ..database import transactional
 from ..pagination import window
 from ..schemas.conversations import (
+    ArchiveListArgsSchema,
     ConversationCreateSchema,
     ConversationDetailSchema,
     ConversationListArgsSchema,
@@ -15,7 +16,6 @@ from ..schemas.conversations import (
     MessagePageSchema,
 )
 from ..schemas.base import WithValues
-from ..schemas.pagination import PaginationArgsSchema
 from ..services import conversations as service
 from . import protected
 
@@ -35,7 +35,7 @@ class Conversations(MethodView):
     def get(self, args):
         """List your conversations in the active organisation."""
         archived = None if args["include_deleted"] else args["only_deleted"]
-        return service.list_conversations(g.current_user, window(args), archived=archived)
+        return service.list_conversations(g.current_user, window(args), archived=archived, search=args.get("search"))
 
     @bp.arguments(ConversationCreateSchema)
     @bp.response(201, ConversationSchema)
@@ -51,11 +51,11 @@ class Conversations(MethodView):
 
 @bp.route("/conversations/archive")
 class Archive(MethodView):
-    @bp.arguments(PaginationArgsSchema, location="query")
+    @bp.arguments(ArchiveListArgsSchema, location="query")
     @bp.response(200, ConversationPageSchema)
     def get(self, args):
         """List your archived (soft-deleted) conversations."""
-        return service.list_conversations(g.current_user, window(args), archived=True)
+        return service.list_conversations(g.current_user, window(args), archived=True, search=args.get("search"))
 
 
 @bp.route("/conversations/<ref>")
@@ -123,4 +123,4 @@ class Messages(MethodView):
     def get(self, args, ref):
         """Page through a conversation's messages, newest page first by default."""
         conversation = service.get_conversation_for(g.current_user, ref)
-        return service.page_messages(conversation, window(args), order=args["order"])
+        return service.page_messages(conversation, window(args), order=args["order"], search=args.get("search"))

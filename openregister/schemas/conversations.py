@@ -31,20 +31,49 @@ class ConversationSchema(CamelCaseSchema):
     message_count = fields.Integer(required=True)
 
 
+class MatchSchema(CamelCaseSchema):
+    message_id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "The newest matching message; null when only the title matches"}
+    )
+    snippet = fields.String(
+        required=True, validate=validate.Length(max=200),
+        metadata={"description": "Plain text around the first hit, at most 200 characters; … marks a cut"},
+    )
+    highlights = fields.List(
+        fields.List(fields.Integer(), validate=validate.Length(equal=2)), required=True,
+        metadata={"description": "[start, end) character offsets in snippet of each matched word"},
+    )
+
+
+class ConversationSearchResultSchema(ConversationSchema):
+    match = fields.Nested(MatchSchema, metadata={"description": "Only in the results of a search (non-blank _search)"})
+
+
 class ConversationDetailSchema(ConversationSchema):
     messages = fields.List(fields.Nested(MessageSchema), attribute="recent_messages", required=True)
 
 
-ConversationPageSchema = page_schema("ConversationPageSchema", ConversationSchema)
+ConversationPageSchema = page_schema("ConversationPageSchema", ConversationSearchResultSchema)
 MessagePageSchema = page_schema("MessagePageSchema", MessageSchema, has_more=fields.Boolean(required=True))
 
 
-class ConversationListArgsSchema(PaginationArgsSchema):
+SEARCH_MAX_LENGTH = 200
+Search = fields.String(
+    data_key="_search", validate=validate.Length(max=SEARCH_MAX_LENGTH),
+    metadata={"description": "Whole words, case and accents ignored, the last word also as a prefix; blank: no filter"},
+)
+
+
+class ArchiveListArgsSchema(PaginationArgsSchema):
+    search = Search
+
+
+class ConversationListArgsSchema(ArchiveListArgsSchema):
     only_deleted = Flag(data_key="_deleted", load_default=False)
     include_deleted = Flag(load_default=False)
 
 
-class MessageListArgsSchema(PaginationArgsSchema):
+class MessageListArgsSchema(ArchiveListArgsSchema):
     order = fields.String(load_default="latest", validate=validate.OneOf(["latest", "asc"]))
 
 

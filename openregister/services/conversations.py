@@ -10,6 +10,8 @@ from ..pagination import Window, paginate
 from .agents import find_usable_agent
 from .lookup import equals_or_null, find_by_ref
 from .organisations import active_organisation_id, is_member
+from .search import search_conversations, search_messages
+from .search_text import Query, query_words
 
 DEFAULT_TITLE = "New Conversation"
 
@@ -38,24 +40,22 @@ def get_conversation_for(actor: User, ref, *, write: bool = False) -> Conversati
     raise NotFound("Conversation not found", f"No conversation {ref}.", code="conversation_not_found")
 
 
-def list_conversations(actor: User, page: Window, *, archived: bool | None = False) -> dict:
-    """The actor's conversations in the active organisation: archived=False active ones, True the archive, None both."""
-    organisation_id = active_organisation_id(actor)
-    stmt = select(Conversation).where(
-        Conversation.user_id == actor.id,
-        equals_or_null(Conversation.organisation_id, organisation_id),
-    )
-    if archived is None:
-        stmt = stmt.order_by(Conversation.updated.desc(), Conversation.id.desc())
-    elif archived:
-        stmt = stmt.where(Conversation.deleted_at.is_not(None)).order_by(
-            Conversation.deleted_at.desc(), Conversation.id.desc()
-        )
-    else:
-        stmt = stmt.where(Conversation.deleted_at.is_(None)).order_by(
-            Conversation.updated.desc(), Conversation.id.desc()
-        )
-    return paginate(stmt, page)
+def list_conversations(actor: User, page: Window, *, archived: bool | None = False, search: str | None = None) -> dict:
+    """The actor's conversations in the active organisation: archived=False active ones, True the archive, None both.
+
+    A `search` with words keeps those whose title, or one of whose messages, has them all (see services.search).
+    """
+    scope = [Conversation.user_id == actor.id, equals_or_null(Conversation.organisation_id, active_organisation_id(actor))]
+    if archived is not None:
+        scope.append(Conversation.deleted_at.is_not(None) if archived else Conversation.deleted_at.is_(None))
+    words = query_words(search)
+    if words:
+        def order(conversation_id, updated, deleted_at):
+            return (deleted_at, conversation_id) if archived else (updated, conversation_id)
+
+        return search_conversations(actor.id, scope, order, page, Query(tuple(words)))
+    newest = Conversation.deleted_at if archived else Conversation.updated
+    return paginate(select(Conversation).where(*scope).order_by(newest.desc(), Conversation.id.desc()), page)
 
 
 def unique_title(actor: User, agent_id: int | None, base: str) -> str:
@@ -165,12 +165,19 @@ def latest_messages(conversation: Conversation, limit: int) -> list[Message]:
     return list(reversed(db.session.scalars(newest_first).all()))
 
 
-def page_messages(conversation: Conversation, page: Window, *, order: str = "latest") -> dict:
-    """A page of messages, always chronological; with order="latest" the offset counts back from the newest."""
-    stmt = _messages_of(conversation)
-    if order == "latest":
-        result = paginate(stmt.order_by(Message.created.desc(), Message.id.desc()), page)
-        result["results"] = list(reversed(result["results"]))
+def page_messages(conversation: Conversation, page: Window, *, order: str = "latest", search: str | None = None) -> dict:
+    """A page of messages, always chronological; with order="latest" the offset counts back from the newest.
+
+    A `search` with words keeps only the messages that have them all.
+    """
+    words = query_words(search)
+    if words:
+        result = search_messages(conversation, page, newest_first=order == "latest", query=Query(tuple(words)))
+    elif order == "latest":
+        result = paginate(_messages_of(conversation).order_by(Message.created.desc(), Message.id.desc()), page)
     else:
-        result = paginate(stmt.order_by(Message.created, Message.id), page)
+        result = paginate(_messages_of(conversation).order_by(Message.created, Message.id), page)
+    if order == "latest":
+        result["results"] = list(reversed(result["results"]))
+    result["has_more"] = page.offset + len(result["results"]) < result["total"]
     return result
