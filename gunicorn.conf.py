@@ -22,10 +22,9 @@ bind = os.environ.get("OPENREGISTER_BIND", "127.0.0.1:8080")
 workers = int(os.environ.get("OPENREGISTER_WORKERS", min(multiprocessing.cpu_count() * 2 + 1, 8)))
 worker_class = "gthread"
 threads = int(os.environ.get("OPENREGISTER_THREADS", 32))
-# Each worker's connection pool admits as many connections as the worker has threads, so no request
-# waits for one; it keeps only OPENREGISTER_DATABASE_POOL_SIZE (5) open, since a thread waiting on the
-# provider holds none. Workers inherit this from gunicorn's master process.
-os.environ.setdefault("OPENREGISTER_DATABASE_MAX_CONNECTIONS", str(threads))
+# Threads share their worker's connection pool (OPENREGISTER_DATABASE_MAX_CONNECTIONS, 10): a thread
+# holds a connection only for its short transactions, never while it waits on the provider, so ten
+# serve 32 threads, and 5 workers stay at 50 connections, within PostgreSQL's default 100.
 # Long enough for a slow LLM answer (OPENREGISTER_LLM_TIMEOUT defaults to 60 s) plus our own work.
 timeout = int(os.environ.get("OPENREGISTER_WORKER_TIMEOUT", 120))
 graceful_timeout = 30

@@ -49,10 +49,10 @@ class DefaultConfig:
     LLM_ALLOWED_BASE_URLS = ""
     SQLITE_BUSY_TIMEOUT_MS = 15000
     # Database connections each process keeps open, and the most it opens at once. A request holds
-    # one only for its short transactions (never while waiting on an LLM), so few are kept; the most
-    # should reach the process's threads, so that no request waits for one (gunicorn.conf.py sets it so).
+    # one only for its short transactions (never while waiting on an LLM), so a few serve many threads;
+    # the most stays well below what PostgreSQL admits (100 by default) for all workers together.
     DATABASE_POOL_SIZE = 5
-    DATABASE_MAX_CONNECTIONS = 32
+    DATABASE_MAX_CONNECTIONS = 10
     # Password sign-ins: failures per (user name, address) pair, per address, and per user name
     # (see services/login_throttle.py); windows and lock-outs in seconds.
     LOGIN_MAX_FAILURES = 5
