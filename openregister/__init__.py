@@ -12,6 +12,12 @@ from .database import register_database
 from .http import StrictJSONProvider, register_logging, register_request_hooks, register_wsgi_middleware
 from .errors import register_error_handlers
 from .extensions import api, db, migrate
+from .models.document import is_search_index
+
+
+def include_name(name, type_, parent_names) -> bool:
+    """What autogenerate compares: not the full-text indexes, which the migrations create by hand."""
+    return not (type_ == "table" and is_search_index(name))
 
 
 def create_app(test_config=None):
@@ -39,7 +45,8 @@ def create_app(test_config=None):
     register_wsgi_middleware(app)
     register_request_hooks(app)
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True, compare_type=True)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True, compare_type=True,
+                     include_name=include_name)
     register_database(app)
     api.init_app(app)
     register_blueprints(app, api)

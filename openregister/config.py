@@ -43,6 +43,14 @@ class DefaultConfig:
     # Comma-separated base URLs that an agent's configuration.baseUrl may name.
     LLM_ALLOWED_BASE_URLS = ""
     SQLITE_BUSY_TIMEOUT_MS = 15000
+    # Documents (RAG): the largest upload, and the embedding server ("none" or "openai": any
+    # OpenAI-compatible /embeddings endpoint, such as Ollama's http://localhost:11434/v1).
+    MAX_DOCUMENT_SIZE = 20 * 1024 * 1024
+    EMBEDDING_PROVIDER = "none"
+    EMBEDDING_BASE_URL = None
+    EMBEDDING_MODEL = None
+    EMBEDDING_API_KEY = None
+    EMBEDDING_TIMEOUT = 30
     # Password sign-ins: failures per (user name, address) pair, per address, and per user name
     # (see services/login_throttle.py); windows and lock-outs in seconds.
     LOGIN_MAX_FAILURES = 5
@@ -89,6 +97,7 @@ INTEGER_SETTINGS = (
     "MAX_PAGE_SIZE",
     "CONVERSATION_MESSAGES_LIMIT",
     "MAX_CONTENT_LENGTH",
+    "MAX_DOCUMENT_SIZE",
     "SQLITE_BUSY_TIMEOUT_MS",
     "LOGIN_MAX_FAILURES",
     "LOGIN_FAILURE_WINDOW",
@@ -145,6 +154,12 @@ def check_config(config) -> None:
         config["LLM_TIMEOUT"] = float(config["LLM_TIMEOUT"])
     except (TypeError, ValueError):
         raise RuntimeError("OPENREGISTER_LLM_TIMEOUT must be a number of seconds") from None
+    try:
+        config["EMBEDDING_TIMEOUT"] = float(config["EMBEDDING_TIMEOUT"])
+    except (TypeError, ValueError):
+        raise RuntimeError("OPENREGISTER_EMBEDDING_TIMEOUT must be a number of seconds") from None
+    if str(config["EMBEDDING_PROVIDER"] or "none").strip().lower() not in ("none", "openai"):
+        raise RuntimeError(f"OPENREGISTER_EMBEDDING_PROVIDER must be none or openai, not {config['EMBEDDING_PROVIDER']!r}")
     algorithms = config["JWT_ALGORITHMS"]
     if isinstance(algorithms, str):
         algorithms = [name.strip() for name in algorithms.split(",") if name.strip()]

@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from openregister import create_app
+from openregister import create_app, include_name
 from openregister.extensions import db
 
 from .conftest import API, separate_database
@@ -25,7 +25,8 @@ def migrated_app(tmp_path, monkeypatch):
 
 def schema_differences():
     with db.engine.connect() as connection:
-        return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), db.metadata)
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
+        return compare_metadata(context, db.metadata)
 
 
 def test_upgrade_yields_exactly_the_models_schema(migrated_app):

@@ -6,6 +6,7 @@ from flask import current_app, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import missing
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.datastructures import MultiDict
 
 from ..auth import require_user
 from ..errors import UnsupportedMediaType
@@ -30,6 +31,13 @@ class Parser(FlaskParser):
         if not body:
             return missing
         return current_app.json.loads(body)
+
+    def load_files(self, req, schema):
+        # A multipart body is documented once (smorest gives an operation one requestBody), so the
+        # "files" location reads its other fields too, as one MultiDict.
+        merged = MultiDict(req.form)
+        merged.update(req.files)
+        return self._makeproxy(merged, schema)
 
 
 class Blueprint(SmorestBlueprint):
@@ -110,8 +118,14 @@ def protected(name: str, import_name: str) -> Blueprint:
     return bp
 
 
+# Routes whose body is a multipart upload, not JSON.
+MULTIPART_ENDPOINTS = {"documents.Documents"}
+
+
 def require_json_body() -> None:
     """A body sent with a write must be JSON; an empty body is fine (every field is then absent)."""
+    if request.endpoint in MULTIPART_ENDPOINTS:
+        return
     if request.method in ("POST", "PUT", "PATCH") and (request.content_length or request.headers.get("Transfer-Encoding")):
         if not request.is_json:
             raise UnsupportedMediaType(
@@ -121,13 +135,14 @@ def require_json_body() -> None:
 
 def register_blueprints(app, api) -> None:
     from ..config import API_PREFIX
-    from . import agents, auth, capabilities, chat, conversations, docs, feedback, nisira, organisations, service
+    from . import (agents, auth, capabilities, chat, conversations, docs, documents, feedback, nisira, organisations,
+                   service)
 
     app.before_request(require_json_body)
     register_api_docs(api)
-    for module in (auth, conversations, chat, feedback, agents, organisations, service, capabilities, nisira):
+    for module in (auth, conversations, chat, feedback, agents, organisations, documents, service, capabilities, nisira):
         blueprint_docs.register(module.bp)
-    for module in (auth, conversations, chat, feedback, agents, organisations):
+    for module in (auth, conversations, chat, feedback, agents, organisations, documents):
         api.register_blueprint(module.bp, url_prefix=API_PREFIX)
     api.register_blueprint(service.bp)
     api.register_blueprint(capabilities.bp)

@@ -2,12 +2,13 @@
 
 from .agent import Agent
 from .conversation import Conversation
+from .document import Document, Passage
 from .login_failure import LoginFailure
 from .message import ROLES, Feedback, Message
 from .organisation import Membership, Organisation
 from .user import AppPassword, User
 
 __all__ = [
-    "ROLES", "Agent", "AppPassword", "Conversation", "Feedback", "LoginFailure", "Membership", "Message", "Organisation",
-    "User",
+    "ROLES", "Agent", "AppPassword", "Conversation", "Document", "Feedback", "LoginFailure", "Membership", "Message",
+    "Organisation", "Passage", "User",
 ]
