@@ -175,9 +175,11 @@ def token_command(name):
 
 
 def register_cli(app) -> None:
+    from .cli_documents import documents_group
     from .cli_seed import seed_command
 
     app.cli.add_command(seed_command)
+    app.cli.add_command(documents_group)
     app.cli.add_command(user_group)
     app.cli.add_command(app_password_group)
     app.cli.add_command(token_command)

@@ -40,10 +40,19 @@ def upload_document(
             "No active organisation", "Join or create an organisation and make it active before you upload documents.",
             code="no_active_organisation",
         )
+    return store_document(organisation_id, actor, data=data, filename=filename, name=name,
+                          declared_type=declared_type, embedder=embedder)
+
+
+def store_document(
+    organisation_id: int, owner: User | None, *, data: bytes, filename: str | None, name: str | None,
+    declared_type: str | None, embedder: OpenAICompatibleEmbeddings | None,
+) -> Document:
+    """upload_document without the actor's organisation: for the operator's import. Raises UnsupportedMediaType."""
     mime_type = detect_type(data, filename or name or "", declared_type)
     document = Document(
         name=document_name(name, filename), mime_type=mime_type, size=len(data), content=data,
-        organisation_id=organisation_id, owner=actor, status="indexed", chunks=0,
+        organisation_id=organisation_id, owner=owner, status="indexed", chunks=0,
     )
     db.session.add(document)
     db.session.flush()
