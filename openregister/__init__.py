@@ -7,7 +7,7 @@ from flask import Flask
 
 from .api import register_blueprints
 from .cli import register_cli
-from .config import MIGRATIONS_DIRECTORY, DefaultConfig, check_config, database_uri, jwt_secret
+from .config import MIGRATIONS_DIRECTORY, DefaultConfig, check_config, database_uri, engine_options, jwt_secret
 from .database import register_database
 from .http import StrictJSONProvider, register_logging, register_request_hooks, register_wsgi_middleware
 from .errors import register_error_handlers
@@ -39,6 +39,7 @@ def create_app(test_config=None):
     app.config["JWT_SECRET"] = app.config["JWT_SECRET"] or jwt_secret(app.instance_path)
     check_config(app.config)
     app.json = StrictJSONProvider(app)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     app.json.sort_keys = False
 
     register_logging(app)

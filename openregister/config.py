@@ -5,6 +5,8 @@ import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.engine import make_url
+
 API_PREFIX = "/index.php/apps/openregister/api"
 
 
@@ -51,6 +53,11 @@ class DefaultConfig:
     EMBEDDING_MODEL = None
     EMBEDDING_API_KEY = None
     EMBEDDING_TIMEOUT = 30
+    # Database connections each process keeps open, and the most it opens at once. A request holds
+    # one only for its short transactions (never while waiting on an LLM), so few are kept; the most
+    # should reach the process's threads, so that no request waits for one (gunicorn.conf.py sets it so).
+    DATABASE_POOL_SIZE = 5
+    DATABASE_MAX_CONNECTIONS = 32
     # Password sign-ins: failures per (user name, address) pair, per address, and per user name
     # (see services/login_throttle.py); windows and lock-outs in seconds.
     LOGIN_MAX_FAILURES = 5
@@ -99,6 +106,8 @@ INTEGER_SETTINGS = (
     "MAX_CONTENT_LENGTH",
     "MAX_DOCUMENT_SIZE",
     "SQLITE_BUSY_TIMEOUT_MS",
+    "DATABASE_POOL_SIZE",
+    "DATABASE_MAX_CONNECTIONS",
     "LOGIN_MAX_FAILURES",
     "LOGIN_FAILURE_WINDOW",
     "LOGIN_LOCKOUT",
@@ -126,6 +135,22 @@ def database_uri(config, instance_path: str) -> str:
         if url.startswith(plain):
             return "postgresql+psycopg://" + url[len(plain):]
     return url
+
+
+def engine_options(config) -> dict:
+    """SQLAlchemy's engine options, with the pool sized by DATABASE_POOL_SIZE and DATABASE_MAX_CONNECTIONS.
+
+    In-memory SQLite has one connection and no pool to size.
+    """
+    options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return options
+    most = config["DATABASE_MAX_CONNECTIONS"]
+    kept = min(config["DATABASE_POOL_SIZE"], most)
+    options.setdefault("pool_size", kept)
+    options.setdefault("max_overflow", most - kept)
+    return options
 
 
 def jwt_secret(instance_path: str) -> str:
@@ -169,6 +194,8 @@ def check_config(config) -> None:
     config["JWT_ALGORITHMS"] = list(algorithms)
     if config["MAX_PAGE_SIZE"] < 1:
         raise RuntimeError("OPENREGISTER_MAX_PAGE_SIZE must be at least 1")
+    if config["DATABASE_MAX_CONNECTIONS"] < 1:
+        raise RuntimeError("OPENREGISTER_DATABASE_MAX_CONNECTIONS must be at least 1")
     try:
         ZoneInfo(config["TIMEZONE"])
     except (LookupError, ValueError, TypeError):

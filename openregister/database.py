@@ -1,8 +1,41 @@
-"""Per-connection settings: SQLite gets WAL, enforced foreign keys and a busy timeout."""
+"""The database: per-connection settings, and the one owner of a request's transaction.
+
+Services flush and never commit. A write view commits once, through `transactional`; a view that
+waits on the network in between (chat) opens two short `unit_of_work` blocks around the wait. When
+a view fails, nothing of it is committed: the error handlers roll back.
+"""
+
+import functools
+from contextlib import contextmanager
 
 from sqlalchemy import event
 
 from .extensions import db
+
+
+@contextmanager
+def unit_of_work():
+    """One short transaction: commit what the block wrote when it ends, roll it back when it raises.
+
+    The commit hands the connection back to the pool, so nothing is held after the block.
+    """
+    try:
+        yield
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+
+
+def transactional(view):
+    """Commit what a write view wrote once it returns, before its answer is dumped; a view that raises writes nothing."""
+
+    @functools.wraps(view)
+    def committing_view(*args, **kwargs):
+        with unit_of_work():
+            return view(*args, **kwargs)
+
+    return committing_view
 
 
 def register_database(app) -> None:

@@ -8,12 +8,16 @@ points at the behaviour it needs:
     /malformed/v1/...                200 with JSON that is not a chat completion
     /not-json/v1/...                 200 with a body that is not JSON
     /slow/v1/...                     no answer until the server stops (past any short timeout)
+    /held/v1/...                     sets `holding`, then answers as /ok/ once `release` is set
+    /delay/<low>-<high>/v1/...       answers as /ok/ after a delay drawn uniformly from low..high seconds
 
 Every request is recorded as {"path", "headers", "body"}.
 """
 
 import json
+import random
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -34,6 +38,14 @@ class ChatCompletionsHandler(BaseHTTPRequestHandler):
             self.send(200, b"<html>surprise</html>", "text/html")
         elif behaviour == "slow":
             self.server.released.wait(10)
+        elif behaviour == "held":
+            self.server.holding.set()
+            self.server.release.wait(30)
+            self.answer(200, completion(body))
+        elif behaviour == "delay":
+            low, _, high = rest.split("/")[0].partition("-")
+            time.sleep(random.uniform(float(low), float(high or low)))
+            self.answer(200, completion(body))
         else:
             self.answer(404, {"error": {"message": f"no route {self.path}"}})
 
@@ -75,6 +87,9 @@ class LlmServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), ChatCompletionsHandler)
         self.requests: list[dict] = []
         self.released = threading.Event()
+        # /held/: `holding` is set once a request waits; it gets its answer once `release` is set.
+        self.holding = threading.Event()
+        self.release = threading.Event()
         self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def url(self, behaviour: str = "ok") -> str:
@@ -91,6 +106,7 @@ class LlmServer(ThreadingHTTPServer):
 
     def __exit__(self, *exc_info):
         self.released.set()
+        self.release.set()
         self.shutdown()
         self.server_close()
         self.thread.join()

@@ -7,6 +7,7 @@ import pytest
 
 from openregister import create_app
 from openregister.config import database_uri
+from openregister.extensions import db
 
 
 @pytest.fixture
@@ -57,7 +58,8 @@ def test_postgres_urls_use_psycopg_3(given, used):
 @pytest.mark.parametrize(
     ("name", "value"),
     [("MAX_PAGE_SIZE", "many"), ("MAX_PAGE_SIZE", "0"), ("ACCESS_TOKEN_TTL", "-5"), ("LLM_TIMEOUT", "soon"),
-     ("JWT_ALGORITHMS", "none"), ("JWT_ALGORITHMS", "")],
+     ("JWT_ALGORITHMS", "none"), ("JWT_ALGORITHMS", ""), ("DATABASE_MAX_CONNECTIONS", "0"),
+     ("DATABASE_POOL_SIZE", "few")],
 )
 def test_bad_values_fail_at_start_up(instance, monkeypatch, name, value):
     monkeypatch.setenv(f"OPENREGISTER_{name}", value)
@@ -68,3 +70,23 @@ def test_bad_values_fail_at_start_up(instance, monkeypatch, name, value):
 def test_algorithms_may_be_a_comma_separated_list(instance, monkeypatch):
     monkeypatch.setenv("OPENREGISTER_JWT_ALGORITHMS", "HS256, RS256")
     assert create_app().config["JWT_ALGORITHMS"] == ["HS256", "RS256"]
+
+
+@pytest.mark.parametrize(("kept", "most", "pool"), [("5", "32", (5, 27)), ("8", "4", (4, 0))])
+def test_each_process_opens_at_most_database_max_connections(instance, monkeypatch, kept, most, pool):
+    monkeypatch.setenv("OPENREGISTER_DATABASE_POOL_SIZE", kept)
+    monkeypatch.setenv("OPENREGISTER_DATABASE_MAX_CONNECTIONS", most)
+    app = create_app()
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert (options["pool_size"], options["max_overflow"]) == pool
+    with app.app_context():
+        assert db.engine.pool.size() == pool[0]
+        db.engine.dispose()
+
+
+def test_in_memory_sqlite_keeps_its_one_connection(instance, monkeypatch):
+    monkeypatch.setenv("OPENREGISTER_DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("OPENREGISTER_DATABASE_MAX_CONNECTIONS", "2")
+    app = create_app()
+    with app.app_context():
+        assert type(db.engine.pool).__name__ == "StaticPool"

@@ -1,4 +1,4 @@
-"""The HTTP layer: thin views that parse, call one service, commit, and dump."""
+"""The HTTP layer: thin views that parse, call one service, commit (openregister.database), and dump."""
 
 from http import HTTPStatus
 

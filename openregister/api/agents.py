@@ -1,7 +1,7 @@
 from flask import current_app, g, url_for
 from flask.views import MethodView
 
-from ..extensions import db
+from ..database import transactional
 from ..pagination import window
 from ..schemas.agents import (
     AgentListArgsSchema,
@@ -30,10 +30,10 @@ class Agents(MethodView):
 
     @bp.arguments(AgentWriteSchema)
     @bp.response(201, AgentSchema)
+    @transactional
     def post(self, data):
         """Create an agent, owned by you, in the active organisation."""
         agent = service.create_agent(g.current_user, data)
-        db.session.commit()
         return agent, {"Location": url_for(".AgentByRef", ref=agent.uuid)}
 
 
@@ -64,6 +64,7 @@ class AgentByRef(MethodView):
     @bp.arguments(AgentWriteSchema)
     @bp.response(200, AgentSchema)
     @bp.errors(403, 404)
+    @transactional
     def put(self, data, ref):
         """Replace your agent's writable fields; absent ones go back to their defaults."""
         return self.update(data, ref)
@@ -71,20 +72,19 @@ class AgentByRef(MethodView):
     @bp.arguments(AgentPatchSchema)
     @bp.response(200, AgentSchema)
     @bp.errors(403, 404)
+    @transactional
     def patch(self, data, ref):
         """Change only the fields sent of your agent."""
         return self.update(data, ref)
 
     @staticmethod
     def update(data, ref):
-        agent = service.update_agent(service.get_agent_for(g.current_user, ref, write=True), data)
-        db.session.commit()
-        return agent
+        return service.update_agent(service.get_agent_for(g.current_user, ref, write=True), data)
 
     @bp.response(200, MessageResponseSchema)
     @bp.errors(403, 404)
+    @transactional
     def delete(self, ref):
         """Delete your agent; its conversations stay, without an agent."""
         service.delete_agent(service.get_agent_for(g.current_user, ref, write=True))
-        db.session.commit()
         return {"message": "Agent deleted successfully"}

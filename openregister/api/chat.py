@@ -1,7 +1,7 @@
 from flask import current_app, g
 from flask.views import MethodView
 
-from ..extensions import db
+from ..database import transactional, unit_of_work
 from ..pagination import window
 from ..providers import LlmSettings
 from ..schemas.chat import (
@@ -28,16 +28,24 @@ class ChatSend(MethodView):
     @bp.errors(403, 404, 409, 502, 503, 504)
     def post(self, data):
         """Send a message to the conversation's agent and get its answer."""
-        exchange = service.send_message(
-            g.current_user,
-            message=data.get("message"),
-            conversation_ref=data.get("conversation"),
-            agent_ref=data.get("agent_uuid"),
-            settings=LlmSettings.from_config(current_app.config),
-            commit=db.session.commit,
-        )
-        db.session.commit()
-        return exchange
+        with unit_of_work():
+            question = service.store_question(
+                g.current_user,
+                message=data.get("message"),
+                conversation_ref=data.get("conversation"),
+                agent_ref=data.get("agent_uuid"),
+            )
+        return answer(question)
+
+
+def answer(question: service.Question) -> service.Exchange:
+    """Ask the provider with no transaction open and no connection held, then store its answer in a short one.
+
+    The question is committed before (by the caller): it stays when the provider fails.
+    """
+    provider_answer = service.ask(question, LlmSettings.from_config(current_app.config))
+    with unit_of_work():
+        return service.store_answer(g.current_user, question, provider_answer)
 
 
 @bp.route("/chat/history")
@@ -54,10 +62,10 @@ class ChatHistory(MethodView):
     @bp.arguments(ChatHistoryArgsSchema, location="query")
     @bp.response(200, ChatClearedSchema)
     @bp.errors(403, 404)
+    @transactional
     def delete(self, args):
         """Clear a conversation: archive it."""
         conversation = service.clear_history(g.current_user, args.get("conversation_id"))
-        db.session.commit()
         return {"message": "Conversation cleared successfully", "conversation_id": conversation.id}
 
 

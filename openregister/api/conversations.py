@@ -1,7 +1,7 @@
 from flask import current_app, g, url_for
 from flask.views import MethodView
 
-from ..extensions import db
+from ..database import transactional
 from ..pagination import window
 from ..schemas.conversations import (
     ConversationCreateSchema,
@@ -42,13 +42,13 @@ class Conversations(MethodView):
 
     @bp.arguments(ConversationCreateSchema)
     @bp.response(201, ConversationSchema)
+    @transactional
     def post(self, data):
         """Create a conversation, optionally with an agent."""
         agent = service.resolve_agent(g.current_user, agent_uuid=data.get("agent_uuid"), agent_id=data.get("agent_id"))
         conversation = service.create_conversation(
             g.current_user, title=data.get("title"), metadata=data.get("metadata_"), agent=agent
         )
-        db.session.commit()
         return conversation, {"Location": url_for(".ConversationByRef", ref=conversation.uuid)}
 
 
@@ -76,23 +76,23 @@ class ConversationByRef(MethodView):
     @bp.arguments(ConversationUpdateSchema)
     @bp.response(200, ConversationSchema)
     @bp.errors(403, 404)
+    @transactional
     def patch(self, data, ref):
         """Rename a conversation or replace its metadata."""
         conversation = service.get_conversation_for(g.current_user, ref, write=True)
         service.update_conversation(conversation, title=data.get("title"), metadata=data.get("metadata_"))
-        db.session.commit()
         return conversation
 
     put = patch
 
     @bp.response(200, DeletionSchema)
     @bp.errors(403, 404)
+    @transactional
     def delete(self, ref):
         """Archive a conversation; an archived one is deleted for good."""
         conversation = service.get_conversation_for(g.current_user, ref, write=True)
         uuid = conversation.uuid
         archived = service.delete_conversation(conversation)
-        db.session.commit()
         return deletion(uuid, archived=archived)
 
 
@@ -100,10 +100,10 @@ class ConversationByRef(MethodView):
 class Restore(MethodView):
     @bp.response(200, ConversationSchema)
     @bp.errors(403, 404)
+    @transactional
     def post(self, ref):
         """Restore an archived conversation."""
         conversation = service.restore_conversation(service.get_conversation_for(g.current_user, ref, write=True))
-        db.session.commit()
         return conversation
 
 
@@ -111,12 +111,12 @@ class Restore(MethodView):
 class Permanent(MethodView):
     @bp.response(200, DeletionSchema)
     @bp.errors(403, 404)
+    @transactional
     def delete(self, ref):
         """Delete a conversation for good, with its messages and feedback."""
         conversation = service.get_conversation_for(g.current_user, ref, write=True)
         uuid = conversation.uuid
         service.destroy_conversation(conversation)
-        db.session.commit()
         return deletion(uuid, archived=False)
 
 

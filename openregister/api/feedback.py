@@ -1,7 +1,7 @@
 from flask import g
 from flask.views import MethodView
 
-from ..extensions import db
+from ..database import transactional
 from ..schemas.base import MessageResponseSchema
 from ..schemas.feedback import FeedbackCreateSchema, FeedbackSchema
 from ..services import feedback as service
@@ -15,19 +15,19 @@ class MessageFeedback(MethodView):
     @bp.arguments(FeedbackCreateSchema)
     @bp.response(200, FeedbackSchema)
     @bp.errors(403, 404)
+    @transactional
     def post(self, data, ref, message_ref):
         """Rate an assistant message, or change your rating."""
         message = service.get_message_for(g.current_user, ref, message_ref)
         feedback = service.give_feedback(
             g.current_user, message, feedback_type=data["feedback_type"], comment=data.get("comment", service.UNCHANGED)
         )
-        db.session.commit()
         return feedback
 
     @bp.response(200, MessageResponseSchema)
     @bp.errors(403, 404)
+    @transactional
     def delete(self, ref, message_ref):
         """Remove your rating of a message."""
         service.remove_feedback(g.current_user, service.get_message_for(g.current_user, ref, message_ref))
-        db.session.commit()
         return {"message": "Feedback removed"}

@@ -14,10 +14,10 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from ..auth import REFRESH, issue_token, login, require_user, user_from_token
+from ..database import transactional, unit_of_work
 from ..errors import ApiError, validation_errors
 from ..extensions import db
 from ..models.base import utcnow
-from ..providers import LlmSettings
 from ..schemas.auth import RefreshRequestSchema, TokenRequestSchema
 from ..schemas.base import MessageResponseSchema, isoformat
 from ..schemas.nisira import (
@@ -47,6 +47,7 @@ from ..services import nisira as service
 from ..services.conversations import destroy_conversation
 from ..services.feedback import UNCHANGED
 from . import Blueprint
+from .chat import answer
 
 log = logging.getLogger(__name__)
 
@@ -168,12 +169,12 @@ class ConversationCreate(MethodView):
     @bp.arguments(NisiraConversationCreateSchema)
     @bp.response(201, NisiraCreatedConversationSchema)
     @documented(400, 413, 415)
+    @transactional
     def post(self, data):
         """Create a conversation; without a title it is named for the date and time."""
         conversation = service.create_nisira_conversation(
             g.current_user, title=data.get("title"), timezone=current_app.config["TIMEZONE"]
         )
-        db.session.commit()
         return conversation
 
 
@@ -203,10 +204,10 @@ class ConversationMessages(MethodView):
 class ConversationDelete(MethodView):
     @bp.response(200, MessageResponseSchema)
     @documented(404)
+    @transactional
     def delete(self, conversation_id):
         """Delete a conversation for good, with its messages and their ratings."""
         destroy_conversation(service.get_nisira_conversation(g.current_user, conversation_id))
-        db.session.commit()
         return {"message": "Conversación eliminada exitosamente"}
 
 
@@ -216,17 +217,11 @@ class ConversationByRef(ConversationDelete):
     pass
 
 
-def send_with(send, data) -> dict:
-    """The chat routes' one body: `send` (a NISIRA service function) stores the question, asks, stores the answer."""
-    exchange = send(
-        g.current_user,
-        conversation_ref=data.get("conversation_id"),
-        content=data.get("content"),
-        settings=LlmSettings.from_config(current_app.config),
-        commit=db.session.commit,
-    )
-    db.session.commit()
-    return exchange
+def send_with(store_question, data) -> dict:
+    """The chat routes' one body: `store_question` (a NISIRA service function) stores the question, then it is answered."""
+    with unit_of_work():
+        question = store_question(g.current_user, conversation_ref=data.get("conversation_id"), content=data.get("content"))
+    return service.exchange_of(answer(question))
 
 
 @bp.route("/api/chat/", strict_slashes=False)
@@ -254,6 +249,7 @@ class Ratings(MethodView):
     @bp.arguments(NisiraRatingRequestSchema)
     @bp.response(200, NisiraRatingSchema)
     @documented(400, 404, 413, 415)
+    @transactional
     def post(self, data):
         """Like or dislike an answer, or clear your rating; the same feedback the main API shows."""
         rating = service.rate_message(
@@ -263,5 +259,4 @@ class Ratings(MethodView):
             comment=data.get("comment", UNCHANGED),
             issue_tag=data["issue_tag"],
         )
-        db.session.commit()
         return rating

@@ -1,7 +1,7 @@
 from flask import current_app, g
 from flask.views import MethodView
 
-from ..extensions import db
+from ..database import transactional
 from ..pagination import window
 from ..schemas.base import MessageResponseSchema
 from ..schemas.organisations import (
@@ -35,12 +35,12 @@ class Organisations(MethodView):
 
     @bp.arguments(OrganisationCreateSchema)
     @bp.response(201, OrganisationCreatedSchema)
+    @transactional
     def post(self, data):
         """Create an organisation that you own; it becomes active if you had none."""
         organisation = service.create_organisation(
             g.current_user, name=data["name"], description=data.get("description")
         )
-        db.session.commit()
         service.mark_active(g.current_user, organisation)
         return {"message": "Organisation created successfully", "organisation": organisation}
 
@@ -88,11 +88,11 @@ class OrganisationByRef(MethodView):
     @bp.arguments(OrganisationUpdateSchema)
     @bp.response(200, OrganisationSchema)
     @bp.errors(403, 404, 409)
+    @transactional
     def patch(self, data, ref):
         """Rename your organisation, or change its description or slug."""
         organisation = service.get_organisation_for(g.current_user, ref, owner_only=True)
         service.update_organisation(organisation, data)
-        db.session.commit()
         service.mark_active(g.current_user, organisation)
         return organisation
 
@@ -100,10 +100,10 @@ class OrganisationByRef(MethodView):
 
     @bp.response(200, MessageResponseSchema)
     @bp.errors(403, 404, 409)
+    @transactional
     def delete(self, ref):
         """Delete your organisation once it holds no conversations or agents."""
         service.delete_organisation(service.get_organisation_for(g.current_user, ref, owner_only=True))
-        db.session.commit()
         return {"message": "Organisation deleted successfully"}
 
 
@@ -111,11 +111,11 @@ class OrganisationByRef(MethodView):
 class SetActive(MethodView):
     @bp.response(200, ActivatedSchema)
     @bp.errors(403, 404)
+    @transactional
     def post(self, ref):
         """Make an organisation you are a member of your active one."""
         organisation = service.get_organisation_for(g.current_user, ref)
         service.set_active_organisation(g.current_user, organisation)
-        db.session.commit()
         service.mark_active(g.current_user, organisation)
         return {"message": "Active organisation set successfully", "active_organisation": organisation}
 
@@ -125,11 +125,11 @@ class Join(MethodView):
     @bp.arguments(MemberSchema)
     @bp.response(200, MessageResponseSchema)
     @bp.errors(403, 404)
+    @transactional
     def post(self, data, ref):
         """Add a user (`userId`, default you) to your organisation."""
         organisation = service.get_organisation_for(g.current_user, ref, owner_only=True)
         service.join_organisation(g.current_user, organisation, data.get("user_id") or g.current_user.username)
-        db.session.commit()
         return {"message": "Successfully joined organisation"}
 
 
@@ -138,11 +138,11 @@ class Leave(MethodView):
     @bp.arguments(MemberSchema)
     @bp.response(200, MessageResponseSchema)
     @bp.errors(403, 404, 409)
+    @transactional
     def post(self, data, ref):
         """Leave an organisation, or as its owner remove the member named by `userId`."""
         organisation = service.get_organisation_for(g.current_user, ref)
         leaver = service.leave_organisation(g.current_user, organisation, data.get("user_id"))
-        db.session.commit()
         if leaver is g.current_user:
             return {"message": "Successfully left organisation"}
         return {"message": "Successfully removed user from organisation"}

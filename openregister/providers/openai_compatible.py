@@ -1,3 +1,4 @@
+import functools
 import logging
 
 import httpx
@@ -8,6 +9,13 @@ from .base import ChatMessage, Reply
 log = logging.getLogger(__name__)
 
 OLLAMA_BASE_URL = "http://localhost:11434/v1"
+
+
+@functools.cache
+def http_client() -> httpx.Client:
+    """One HTTP client a process, shared by its threads: it reuses connections, and building a client
+    (an SSL context loading the CA bundle) costs more CPU than the rest of a chat request."""
+    return httpx.Client(limits=httpx.Limits(max_connections=None, max_keepalive_connections=20))
 
 
 class OpenAICompatibleProvider:
@@ -51,7 +59,7 @@ class OpenAICompatibleProvider:
     def _post(self, body: dict, headers: dict) -> httpx.Response:
         url = self.base_url.rstrip("/") + "/chat/completions"
         try:
-            return httpx.post(url, json=body, headers=headers, timeout=self.timeout)
+            return http_client().post(url, json=body, headers=headers, timeout=self.timeout)
         except httpx.TimeoutException:
             raise ProviderTimeout(
                 "Provider timeout", f"The language model server did not answer within {self.timeout:g} seconds.",

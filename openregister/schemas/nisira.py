@@ -218,6 +218,7 @@ SPANISH_TITLES = {
     "request_entity_too_large": "El cuerpo de la solicitud es demasiado grande",
     "too_many_requests": "Demasiados intentos fallidos; inténtalo más tarde",
     "agent_not_found": "El asistente de esta conversación ya no está disponible",
+    "conversation_not_found": "Conversación no encontrada",
     "provider_error": "El modelo de lenguaje respondió con un error",
     "provider_unavailable": "El modelo de lenguaje no está disponible",
     "provider_timeout": "El modelo de lenguaje no respondió a tiempo",

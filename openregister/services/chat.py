@@ -1,10 +1,13 @@
-"""Chat: store the user's message, ask the agent's provider with the recent history, store the answer."""
+"""Chat: store the user's message, ask the agent's provider with the recent history, store the answer.
+
+Three steps, so that the caller can commit the question, wait on the provider with no transaction
+open, and store the answer in a second short transaction.
+"""
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
@@ -33,6 +36,36 @@ TITLE_CUT_AFTER = 30
 
 
 @dataclass(frozen=True)
+class ProviderRequest:
+    """What the provider is asked, as plain values: asking needs no row, so no session and no connection."""
+
+    provider: str | None
+    base_url: str | None
+    system_prompt: str
+    history: tuple[ChatMessage, ...]
+    model: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    """A stored question and what asking it takes; `started` and `history_seconds` feed the timings."""
+
+    conversation_id: int
+    user_message_id: int
+    request: ProviderRequest
+    started: float
+    history_seconds: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    reply: Reply
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Exchange:
     """One question and its answer, with how long the steps took (in seconds)."""
 
@@ -42,43 +75,95 @@ class Exchange:
     timings: dict[str, float]
 
 
-def send_message(
-    actor: User,
-    *,
-    message: str | None,
-    conversation_ref=None,
-    agent_ref=None,
-    settings: LlmSettings,
-    commit: Callable[[], None],
-) -> Exchange:
-    """Ask the conversation's agent (or a new conversation's, with `agent_ref`) and store question and answer.
+def store_question(actor: User, *, message: str | None, conversation_ref=None, agent_ref=None) -> Question:
+    """Store the question in the actor's conversation `conversation_ref` (or a new one with the agent `agent_ref`).
 
-    `commit` is called once the user's message is stored: that message must outlive a provider
-    failure, and the error handlers roll back whatever is not committed. The caller owns the
-    transaction, so it says how to commit, and commits the rest itself.
-
+    The first of chat's three steps (store the question, ask, store the answer), each its own: the
+    question outlives a provider failure, and nothing waits on the provider inside a transaction.
     Raises BadRequest (blank message, neither reference), NotFound / Forbidden (conversation,
-    agent), Conflict (archived conversation), and the provider errors (502, 503, 504).
+    agent) and Conflict (archived conversation).
     """
     started = time.perf_counter()
     if not message or not message.strip():
         raise BadRequest("Missing message", "Send the text of your message in `message`.", code="missing_message")
     conversation = conversation_to_chat_in(actor, conversation_ref=conversation_ref, agent_ref=agent_ref)
     user_message = add_message(conversation, "user", message)
-    commit()
-
     loading = time.perf_counter()
-    history = [ChatMessage(role=m.role, content=m.content) for m in latest_messages(conversation, HISTORY_SIZE)]
-    asked = time.perf_counter()
-    reply = ask_agent(conversation.agent, history, settings)
-    answered = time.perf_counter()
+    history = tuple(ChatMessage(role=m.role, content=m.content) for m in latest_messages(conversation, HISTORY_SIZE))
+    return Question(
+        conversation_id=conversation.id,
+        user_message_id=user_message.id,
+        request=provider_request(conversation.agent, history),
+        started=started,
+        history_seconds=time.perf_counter() - loading,
+    )
 
-    assistant_message = add_message(conversation, "assistant", reply.content, reply.sources)
+
+def provider_request(agent: Agent | None, history: tuple[ChatMessage, ...]) -> ProviderRequest:
+    """The agent's provider, prompt and settings with the history; no agent means the defaults."""
+    if agent is None:
+        return ProviderRequest(provider=None, base_url=None, system_prompt=DEFAULT_SYSTEM_PROMPT, history=history)
+    return ProviderRequest(
+        provider=agent.provider,
+        base_url=agent_base_url(agent),
+        system_prompt=agent.prompt or DEFAULT_SYSTEM_PROMPT,
+        history=history,
+        model=agent.model,
+        temperature=agent.temperature,
+        max_tokens=agent.max_tokens,
+    )
+
+
+def ask(question: Question, settings: LlmSettings) -> Answer:
+    """The provider's answer to a stored question; touches no database.
+
+    Raises the provider errors (502, 503, 504).
+    """
+    asked = time.perf_counter()
+    request = question.request
+    provider = provider_for(request.provider, settings, base_url=request.base_url)
+    reply = provider.reply(
+        request.system_prompt,
+        list(request.history),
+        model=request.model,
+        temperature=request.temperature,
+        max_tokens=request.max_tokens,
+    )
+    return Answer(reply, time.perf_counter() - asked)
+
+
+def store_answer(actor: User, question: Question, answer: Answer) -> Exchange:
+    """Store the answer with its question, title a first exchange, and mark the conversation updated.
+
+    The conversation is re-read, since it may have changed while the provider answered. One that was
+    deleted meanwhile (with the question) gets no answer: raises NotFound. One that was archived
+    meanwhile still gets it, next to the question it answers.
+    """
+    # Marking it updated first locks the row (the database, on SQLite) until the answer is committed,
+    # so it cannot be deleted between this check and the insert.
+    touched = db.session.execute(
+        update(Conversation).where(Conversation.id == question.conversation_id).values(updated=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    if touched.rowcount == 0:
+        raise NotFound(
+            "Conversation not found", "The conversation was deleted while the agent was answering.",
+            code="conversation_not_found",
+        )
+    assistant_message = add_message(
+        db.session.get(Conversation, question.conversation_id), "assistant", answer.reply.content, answer.reply.sources
+    )
+    # Read again, answer included: its title may have changed meanwhile too.
+    conversation = db.session.get(Conversation, question.conversation_id, populate_existing=True)
+    user_message = db.session.get(Message, question.user_message_id)
     if is_default_title(conversation.title) and is_first_exchange(conversation):
         conversation.title = unique_title(actor, conversation.agent_id, title_from(first_question(conversation)))
-    conversation.updated = utcnow()
-    db.session.flush()
-    timings = {"history": asked - loading, "llm": answered - asked, "total": time.perf_counter() - started}
+        db.session.flush()
+    timings = {
+        "history": question.history_seconds,
+        "llm": answer.seconds,
+        "total": time.perf_counter() - question.started,
+    }
     return Exchange(conversation, user_message, assistant_message, timings)
 
 
@@ -114,20 +199,6 @@ def conversation_to_chat_in(actor: User, *, conversation_ref=None, agent_ref=Non
     raise BadRequest(
         "Missing conversation or agentUuid", "Send `conversation` to continue one, or `agentUuid` to start one.",
         code="missing_conversation_or_agent"
-    )
-
-
-def ask_agent(agent: Agent | None, history: list[ChatMessage], settings: LlmSettings) -> Reply:
-    """The answer of the agent's provider, with its prompt and settings; no agent means the defaults."""
-    if agent is None:
-        return provider_for(None, settings).reply(DEFAULT_SYSTEM_PROMPT, history)
-    provider = provider_for(agent.provider, settings, base_url=agent_base_url(agent))
-    return provider.reply(
-        agent.prompt or DEFAULT_SYSTEM_PROMPT,
-        history,
-        model=agent.model,
-        temperature=agent.temperature,
-        max_tokens=agent.max_tokens,
     )
 
 

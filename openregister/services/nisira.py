@@ -4,7 +4,6 @@ Only the rules NISIRA has and the main API lacks live here; access, chat and fee
 """
 
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -16,8 +15,7 @@ from ..extensions import db
 from ..models import Conversation, Feedback, Message, User
 from ..models.base import utcnow
 from ..pagination import Window
-from ..providers import LlmSettings
-from .chat import Exchange, send_message
+from .chat import Exchange, Question, store_question
 from .conversations import create_conversation, get_conversation_for, list_conversations, page_messages
 from .feedback import UNCHANGED, find_feedback, give_feedback, remove_feedback
 from .lookup import find_by_ref
@@ -193,26 +191,20 @@ def exchange_of(exchange: Exchange) -> dict:
     }
 
 
-def send_nisira_message(
-    actor: User, *, conversation_ref, content: str | None, settings: LlmSettings, commit: Callable[[], None]
-) -> dict:
-    """Ask about `content` in a conversation NISIRA may show, through the chat service.
+def send_nisira_message(actor: User, *, conversation_ref, content: str | None) -> Question:
+    """Store the question `content` in a conversation NISIRA may show, through the chat service.
 
-    Raises BadRequest (blank content, no conversation), NotFound, and what send_message raises.
+    Raises BadRequest (blank content, no conversation), NotFound, and what store_question raises.
     """
     if not content or not content.strip():
         raise BadRequest(EMPTY_MESSAGE, "Send the text of your message in `content`.", code="empty_message")
     if conversation_ref in (None, ""):
         raise BadRequest(CONVERSATION_REQUIRED, "Name the conversation in `conversation_id`.", code="conversation_required")
     conversation = get_nisira_conversation(actor, conversation_ref)
-    return exchange_of(
-        send_message(actor, message=content, conversation_ref=conversation.id, settings=settings, commit=commit)
-    )
+    return store_question(actor, message=content, conversation_ref=conversation.id)
 
 
-def send_rag_message(
-    actor: User, *, conversation_ref, content: str | None, settings: LlmSettings, commit: Callable[[], None]
-) -> dict:
+def send_rag_message(actor: User, *, conversation_ref, content: str | None) -> Question:
     """As send_nisira_message, but without `conversation_ref` a new conversation is titled after `content`."""
     if not content or not content.strip():
         raise BadRequest(CONTENT_REQUIRED, "Send the text of your message in `content`.", code="content_required")
@@ -220,9 +212,7 @@ def send_rag_message(
         conversation = create_conversation(actor, title=title_from_content(content))
     else:
         conversation = get_nisira_conversation(actor, conversation_ref)
-    return exchange_of(
-        send_message(actor, message=content, conversation_ref=conversation.id, settings=settings, commit=commit)
-    )
+    return store_question(actor, message=content, conversation_ref=conversation.id)
 
 
 def rate_message(actor: User, *, message_id: int, value: str, comment=UNCHANGED, issue_tag: str = NO_ISSUE) -> dict:

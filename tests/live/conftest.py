@@ -9,10 +9,13 @@ PASSWORD = "tester-password"
 
 
 @contextmanager
-def running_server(tmp_path, **env):
-    """A migrated, running gunicorn with the user `tester` in organisation Load, on a database of its own."""
+def running_server(tmp_path, *, workers=4, threads=4, **env):
+    """A migrated, running gunicorn with the user `tester` in organisation Load, on a database of its own.
+
+    `workers` or `threads` None means gunicorn.conf.py's default.
+    """
     with separate_database(tmp_path) as database_url:
-        server = LiveServer(tmp_path, database_url, env=env)
+        server = LiveServer(tmp_path, database_url, workers=workers, threads=threads, env=env)
         server.flask("db", "upgrade")
         server.flask("user", "create", "tester", "--password", PASSWORD, "--organisation", "Load")
         server.start()

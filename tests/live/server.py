@@ -28,8 +28,10 @@ class LiveServer:
     never free for another program in between, and stays the same when the server is restarted.
     """
 
-    def __init__(self, tmp_path: Path, database_url: str, *, workers: int = 4, threads: int = 4, env=None,
+    def __init__(self, tmp_path: Path, database_url: str, *, workers: int | None = 4, threads: int | None = 4, env=None,
                  app: str = "wsgi:app", prefix: str = ""):
+        """`workers` or `threads` None means gunicorn.conf.py's default; `app` may be a host application
+        that mounts ours at `prefix`."""
         self.instance = tmp_path / "instance"
         self.instance.mkdir()
         self.database_url = database_url
@@ -44,12 +46,15 @@ class LiveServer:
             "OPENREGISTER_DATABASE_URL": self.database_url,
             "OPENREGISTER_JWT_SECRET": SECRET,
             "OPENREGISTER_BIND": f"fd://{self.socket.fileno()}",
-            "OPENREGISTER_WORKERS": str(workers),
-            "OPENREGISTER_THREADS": str(threads),
             "OPENREGISTER_ACCESS_LOG": "",
             "OPENREGISTER_LOG_LEVEL": "WARNING",
             **(env or {}),
         }
+        for name, value in (("OPENREGISTER_WORKERS", workers), ("OPENREGISTER_THREADS", threads)):
+            if value is None:
+                self.env.pop(name, None)
+            else:
+                self.env[name] = str(value)
         self.process = None
         self.log = open(tmp_path / "server.log", "ab")
 
