@@ -11,7 +11,7 @@ from .errors import ApiError
 from .extensions import db
 from .models import Organisation, Passage
 from .providers.embeddings import EmbeddingError, EmbeddingSettings, embedder_for
-from .services.documents import reindex_passages, store_document
+from .services.documents import prepare_document, reindex_passages, store_document
 from .services.lookup import find_by_ref
 
 
@@ -61,12 +61,13 @@ def import_command(organisation_ref, paths):
                 skipped.append(f"{path}: larger than {limit} bytes")
                 continue
             try:
-                document = store_document(organisation.id, organisation.owner, data=path.read_bytes(),
-                                          filename=path.name, name=None, declared_type=None, embedder=embedder)
+                prepared = prepare_document(data=path.read_bytes(), filename=path.name, name=None,
+                                            declared_type=None, embedder=embedder)
             except ApiError as error:
                 db.session.rollback()
                 skipped.append(f"{path}: {error.message}")
                 continue
+            document = store_document(organisation.id, organisation.owner, prepared)
             db.session.commit()
             imported += 1
             failed += document.status == "failed"

@@ -4,7 +4,7 @@ from flask import current_app, g, request, send_file
 from flask.views import MethodView
 
 from ..errors import ContentTooLarge
-from ..extensions import db
+from ..database import transactional, unit_of_work
 from ..providers.embeddings import EmbeddingSettings, embedder_for
 from ..schemas.documents import (
     DocumentDeletionSchema,
@@ -57,12 +57,13 @@ class Documents(MethodView):
         data = upload.stream.read(limit + 1)
         if len(data) > limit:
             raise too_large()
-        document = service.upload_document(
-            g.current_user, data=data, filename=upload.filename, name=form.get("name"),
-            declared_type=upload.mimetype, embedder=embedder_for(EmbeddingSettings.from_config(current_app.config)),
+        # Extracting and embedding may take a while: before the transaction, which is short.
+        prepared = service.prepare_document(
+            data=data, filename=upload.filename, name=form.get("name"), declared_type=upload.mimetype,
+            embedder=embedder_for(EmbeddingSettings.from_config(current_app.config)),
         )
-        db.session.commit()
-        return document
+        with unit_of_work():
+            return service.upload_document(g.current_user, prepared)
 
 
 @bp.route("/documents/<ref>")
@@ -75,12 +76,12 @@ class DocumentByRef(MethodView):
 
     @bp.response(200, DocumentDeletionSchema)
     @bp.errors(403, 404)
+    @transactional
     def delete(self, ref):
         """Delete a document and its passages (the uploader or the organisation's owner)."""
         document = service.get_document_for(g.current_user, ref)
         uuid = document.uuid
         service.delete_document(g.current_user, document)
-        db.session.commit()
         return {"message": "Document deleted", "uuid": uuid}
 
 

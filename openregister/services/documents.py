@@ -1,7 +1,10 @@
 """Documents: upload into the active organisation, extract, cut into passages, index; list, read, delete."""
 
 import logging
+from dataclasses import dataclass, field
 from pathlib import PurePath
+
+import numpy as np
 
 from sqlalchemy import delete, select, update
 
@@ -25,14 +28,43 @@ def document_name(name: str | None, filename: str | None) -> str:
     return (name or "document")[:NAME_LENGTH]
 
 
-def upload_document(
-    actor: User, *, data: bytes, filename: str | None, name: str | None, declared_type: str | None,
-    embedder: OpenAICompatibleEmbeddings | None,
-) -> Document:
-    """Store a document in the actor's active organisation and index its passages.
+@dataclass(frozen=True)
+class PreparedDocument:
+    """A document read, cut and embedded, before any row is written: the slow part, outside any transaction."""
 
-    A document of an accepted type whose text cannot be read is stored with status "failed" and the
-    reason in `error`. Raises BadRequest (no active organisation), UnsupportedMediaType (another type).
+    data: bytes
+    name: str
+    mime_type: str
+    passages: list[str] = field(default_factory=list)
+    embeddings: np.ndarray | None = None
+    embedding_model: str | None = None
+    error: str | None = None
+
+
+def prepare_document(
+    *, data: bytes, filename: str | None, name: str | None, declared_type: str | None,
+    embedder: OpenAICompatibleEmbeddings | None,
+) -> PreparedDocument:
+    """Recognise, extract, cut and embed a document; touches no database.
+
+    A document of an accepted type without readable text is prepared with the reason in `error`.
+    An embedding server that fails leaves the passages without embeddings (keyword retrieval needs
+    none), and is logged. Raises UnsupportedMediaType for another type.
+    """
+    mime_type = detect_type(data, filename or name or "", declared_type)
+    name = document_name(name, filename)
+    try:
+        texts = split_passages(extract_text(data, mime_type))
+    except ExtractionFailed as error:
+        return PreparedDocument(data, name, mime_type, error=str(error))
+    embeddings = embed_or_log(embedder, texts, f"document {name!r}")
+    return PreparedDocument(data, name, mime_type, texts, embeddings, embedder.model if embeddings is not None else None)
+
+
+def upload_document(actor: User, prepared: PreparedDocument) -> Document:
+    """Store a prepared document in the actor's active organisation, with its passages.
+
+    Raises BadRequest when the actor has no active organisation.
     """
     organisation_id = active_organisation_id(actor)
     if organisation_id is None:
@@ -40,43 +72,26 @@ def upload_document(
             "No active organisation", "Join or create an organisation and make it active before you upload documents.",
             code="no_active_organisation",
         )
-    return store_document(organisation_id, actor, data=data, filename=filename, name=name,
-                          declared_type=declared_type, embedder=embedder)
+    return store_document(organisation_id, actor, prepared)
 
 
-def store_document(
-    organisation_id: int, owner: User | None, *, data: bytes, filename: str | None, name: str | None,
-    declared_type: str | None, embedder: OpenAICompatibleEmbeddings | None,
-) -> Document:
-    """upload_document without the actor's organisation: for the operator's import. Raises UnsupportedMediaType."""
-    mime_type = detect_type(data, filename or name or "", declared_type)
+def store_document(organisation_id: int, owner: User | None, prepared: PreparedDocument) -> Document:
+    """A prepared document and its passages in an organisation (the operator's import names it)."""
     document = Document(
-        name=document_name(name, filename), mime_type=mime_type, size=len(data), content=data,
-        organisation_id=organisation_id, owner=owner, status="indexed", chunks=0,
+        name=prepared.name, mime_type=prepared.mime_type, size=len(prepared.data), content=prepared.data,
+        organisation_id=organisation_id, owner=owner, status="failed" if prepared.error else "indexed",
+        error=prepared.error, chunks=len(prepared.passages),
     )
     db.session.add(document)
     db.session.flush()
-    try:
-        texts = split_passages(extract_text(data, mime_type))
-    except ExtractionFailed as error:
-        document.status, document.error = "failed", str(error)
-        db.session.flush()
-        return document
-    add_passages(document, texts, embedder)
-    return document
-
-
-def add_passages(document: Document, texts: list[str], embedder: OpenAICompatibleEmbeddings | None) -> None:
-    """The passages, with embeddings when the embedding server answers (keyword retrieval needs none)."""
-    embeddings = embed_or_log(embedder, texts, f"document {document.uuid}")
-    for position, text in enumerate(texts):
+    for position, text in enumerate(prepared.passages):
+        embedding = None if prepared.embeddings is None else to_bytes(prepared.embeddings[position])
         db.session.add(Passage(
-            document_id=document.id, organisation_id=document.organisation_id, position=position, text=text,
-            embedding=None if embeddings is None else to_bytes(embeddings[position]),
-            embedding_model=None if embeddings is None else embedder.model,
+            document_id=document.id, organisation_id=organisation_id, position=position, text=text,
+            embedding=embedding, embedding_model=prepared.embedding_model,
         ))
-    document.chunks = len(texts)
     db.session.flush()
+    return document
 
 
 def embed_or_log(embedder, texts: list[str], what: str):
