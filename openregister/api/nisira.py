@@ -6,6 +6,7 @@ replace the app's for this blueprint and for nothing else. Unknown /api/ paths a
 never reach a blueprint (routing fails first), so they keep the app's body, which has "error" too.
 """
 
+import functools
 import logging
 
 from flask import current_app, g, jsonify, request
@@ -240,8 +241,8 @@ class RagChat(MethodView):
     @bp.response(201, NisiraRagExchangeSchema)
     @documented(400, 404, 413, 415, 502, 503, 504)
     def post(self, data):
-        """Send a message, starting a conversation when none is named; no retrieval is done."""
-        return send_with(service.send_rag_message, data)
+        """Send a message, starting a conversation when none is named, answered from the organisation's documents."""
+        return send_with(functools.partial(service.send_rag_message, use_rag=data["use_rag"]), data)
 
 
 @bp.route("/api/ratings/", strict_slashes=False)

@@ -19,6 +19,7 @@ from .chat import Exchange, Question, store_question
 from .conversations import create_conversation, get_conversation_for, list_conversations, page_messages
 from .feedback import UNCHANGED, find_feedback, give_feedback, remove_feedback
 from .lookup import find_by_ref
+from .retrieval import RetrievalSettings
 
 CONVERSATION_NOT_FOUND = "Conversación no encontrada"
 MESSAGE_NOT_FOUND = "Mensaje no encontrado o sin permiso."
@@ -204,7 +205,7 @@ def send_nisira_message(actor: User, *, conversation_ref, content: str | None) -
     return store_question(actor, message=content, conversation_ref=conversation.id)
 
 
-def send_rag_message(actor: User, *, conversation_ref, content: str | None) -> Question:
+def send_rag_message(actor: User, *, conversation_ref, content: str | None, use_rag: bool = True) -> Question:
     """As send_nisira_message, but without `conversation_ref` a new conversation is titled after `content`."""
     if not content or not content.strip():
         raise BadRequest(CONTENT_REQUIRED, "Send the text of your message in `content`.", code="content_required")
@@ -212,7 +213,10 @@ def send_rag_message(actor: User, *, conversation_ref, content: str | None) -> Q
         conversation = create_conversation(actor, title=title_from_content(content))
     else:
         conversation = get_nisira_conversation(actor, conversation_ref)
-    return store_question(actor, message=content, conversation_ref=conversation.id)
+    # Retrieval as the conversation's agent sets it, else from the organisation's documents; use_rag false skips it.
+    return store_question(actor, message=content, conversation_ref=conversation.id,
+                          include_files=None if use_rag else False,
+                          without_agent=RetrievalSettings(mode="hybrid", limit=5) if use_rag else None)
 
 
 def rate_message(actor: User, *, message_id: int, value: str, comment=UNCHANGED, issue_tag: str = NO_ISSUE) -> dict:
