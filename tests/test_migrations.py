@@ -65,3 +65,25 @@ def test_messages_cascade_with_their_conversation_in_the_migrated_schema(migrate
         connection.execute(text("DELETE FROM conversations WHERE id = 1"))
         assert connection.execute(text("SELECT count(*) FROM messages")).scalar() == 0
         connection.execute(text("DELETE FROM users"))
+
+
+def test_the_migrated_passage_index_follows_inserts_and_deletes(migrated_app):
+    upgrade()
+    postgresql = db.engine.dialect.name == "postgresql"
+    search = ("SELECT count(*) FROM passages_fts WHERE vector @@ to_tsquery('simple', 'cafe')" if postgresql
+              else "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH 'cafe'")
+    with db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO organisations (id, uuid, name, slug, created, updated) VALUES (1, 'o', 'O', 'o', :t, :t)"),
+                           {"t": "2024-01-01 00:00:00"})
+        connection.execute(text(
+            "INSERT INTO documents (id, uuid, name, mime_type, size, content, organisation_id, status, chunks, created,"
+            " updated) VALUES (1, 'd', 'd.txt', 'text/plain', 1, :content, 1, 'indexed', 1, :t, :t)"),
+                           {"t": "2024-01-01 00:00:00", "content": b"x"})
+        connection.execute(text(
+            "INSERT INTO passages (id, document_id, organisation_id, position, text, created) "
+            "VALUES (1, 1, 1, 0, 'Le Café ouvre', :t)"), {"t": "2024-01-01 00:00:00"})
+        assert connection.execute(text(search)).scalar() == 1
+        connection.execute(text("DELETE FROM documents"))
+        assert connection.execute(text(search)).scalar() == 0
+        connection.execute(text("DELETE FROM organisations"))

@@ -77,14 +77,14 @@ SQLITE_DROP_SEARCH_INDEX = (
     "DROP TABLE IF EXISTS passages_fts",
 )
 POSTGRESQL_SEARCH_INDEX = (
-    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    "CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public",
     "CREATE TABLE passages_fts (passage_id integer PRIMARY KEY REFERENCES passages(id) ON DELETE CASCADE, "
     "organisation_id integer NOT NULL, vector tsvector NOT NULL)",
     "CREATE INDEX passages_fts_vector ON passages_fts USING gin (vector)",
     "CREATE INDEX passages_fts_organisation ON passages_fts (organisation_id)",
     "CREATE FUNCTION passages_fts_sync() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
     "INSERT INTO passages_fts (passage_id, organisation_id, vector) "
-    "VALUES (NEW.id, NEW.organisation_id, to_tsvector('simple', unaccent(NEW.text))) "
+    "VALUES (NEW.id, NEW.organisation_id, to_tsvector('simple', public.unaccent(NEW.text))) "
     "ON CONFLICT (passage_id) DO UPDATE SET organisation_id = EXCLUDED.organisation_id, vector = EXCLUDED.vector; "
     "RETURN NULL; END $$",
     "CREATE TRIGGER passages_fts_sync AFTER INSERT OR UPDATE OF text, organisation_id ON passages "

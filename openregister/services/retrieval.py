@@ -33,7 +33,9 @@ RRF_K = 60
 CANDIDATES = 50
 MAX_QUERY_WORDS = 32
 # SQLite: matching passages rescored with the organisation's own statistics (sqlite_keyword_ranking).
-KEYWORD_CANDIDATES = 500
+KEYWORD_CANDIDATES = 100
+WORD = re.compile(r"[^\W_]+")
+COMBINING_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 STOP_WORDS = frozenset(
     "a an and are as at be by can do does for from how i in is it its me my of on or our the this that to "
     "we what when where which who why will with you your".split()
@@ -155,8 +157,9 @@ def embed_question(embedder: OpenAICompatibleEmbeddings | None, question: str) -
 
 def tokens(text_: str) -> list[str]:
     """Words as the full-text index sees them: case and accents folded, split on anything but letters and digits."""
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text_) if not unicodedata.combining(c)).casefold()
-    return re.findall(r"[^\W_]+", folded)
+    if not text_.isascii():
+        text_ = COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", text_))
+    return WORD.findall(text_.casefold())
 
 
 def query_words(question: str) -> list[str]:
@@ -173,7 +176,7 @@ def keyword_ranking(organisation_id: int, question: str, limit: int) -> list[tup
         # ts_rank_cd looks at the passage and the query only, so the organisation's own index rows decide.
         rows = db.session.execute(text(
             "SELECT f.passage_id, ts_rank_cd(f.vector, q) AS score "
-            "FROM passages_fts f, to_tsquery('simple', unaccent(:query)) q "
+            "FROM passages_fts f, to_tsquery('simple', public.unaccent(:query)) q "
             "WHERE f.organisation_id = :organisation AND f.vector @@ q "
             "ORDER BY score DESC, f.passage_id LIMIT :limit"
         ), {"query": " | ".join(words), "organisation": organisation_id, "limit": limit}).all()
