@@ -100,8 +100,10 @@ def pdf_text(data: bytes) -> str:
     try:
         reader = PdfReader(io.BytesIO(data))
         return "\n\n".join(page.extract_text() or "" for page in reader.pages)
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, RecursionError) as error:
+    except PyPdfError as error:
         raise ExtractionFailed(f"The PDF cannot be read: {error}") from None
+    except Exception as error:  # a damaged file trips pypdf in many ways (KeyError, struct.error, ...)
+        raise ExtractionFailed(f"The PDF cannot be read: {type(error).__name__}") from None
 
 
 def docx_text(data: bytes) -> str:

@@ -71,6 +71,14 @@ def test_the_type_is_recognised_by_content_not_the_declared_type(client, alice):
     assert response.get_json()["mimeType"] == "application/pdf"
 
 
+@pytest.mark.parametrize("data", [b"%PDF-1.4\n%junk", pdf("Refunds.")[:150], b"%PDF-" + bytes(range(256))])
+def test_a_damaged_pdf_is_stored_as_failed(client, alice, data):
+    response = upload(client, alice, data, "broken.pdf")
+    assert response.status_code == 201
+    assert response.get_json()["status"] == "failed"
+    assert response.get_json()["error"].startswith("The PDF")
+
+
 def test_a_pdf_without_a_text_layer_is_stored_as_failed_with_the_reason(client, alice):
     response = upload(client, alice, pdf(), "scan.pdf")
     assert response.status_code == 201
