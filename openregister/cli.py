@@ -211,9 +211,11 @@ def import_conversations_command(name, file):
 
 
 def register_cli(app) -> None:
+    from .cli_documents import documents_group
     from .cli_seed import seed_command
 
     app.cli.add_command(seed_command)
+    app.cli.add_command(documents_group)
     app.cli.add_command(user_group)
     app.cli.add_command(app_password_group)
     app.cli.add_command(token_command)

@@ -48,6 +48,14 @@ class DefaultConfig:
     # Comma-separated base URLs that an agent's configuration.baseUrl may name.
     LLM_ALLOWED_BASE_URLS = ""
     SQLITE_BUSY_TIMEOUT_MS = 15000
+    # Documents (RAG): the largest upload, and the embedding server ("none" or "openai": any
+    # OpenAI-compatible /embeddings endpoint, such as Ollama's http://localhost:11434/v1).
+    MAX_DOCUMENT_SIZE = 20 * 1024 * 1024
+    EMBEDDING_PROVIDER = "none"
+    EMBEDDING_BASE_URL = None
+    EMBEDDING_MODEL = None
+    EMBEDDING_API_KEY = None
+    EMBEDDING_TIMEOUT = 30
     # Database connections each process keeps open, and the most it opens at once. A request holds
     # one only for its short transactions (never while waiting on an LLM), so a few serve many threads;
     # the most stays well below what PostgreSQL admits (100 by default) for all workers together.
@@ -104,6 +112,7 @@ INTEGER_SETTINGS = (
     "CONVERSATION_MESSAGES_LIMIT",
     "MAX_CONTENT_LENGTH",
     "MAX_IMPORT_SIZE",
+    "MAX_DOCUMENT_SIZE",
     "SQLITE_BUSY_TIMEOUT_MS",
     "DATABASE_POOL_SIZE",
     "DATABASE_MAX_CONNECTIONS",
@@ -185,6 +194,12 @@ def check_config(config) -> None:
         config["LLM_TIMEOUT"] = float(config["LLM_TIMEOUT"])
     except (TypeError, ValueError):
         raise RuntimeError("OPENREGISTER_LLM_TIMEOUT must be a number of seconds") from None
+    try:
+        config["EMBEDDING_TIMEOUT"] = float(config["EMBEDDING_TIMEOUT"])
+    except (TypeError, ValueError):
+        raise RuntimeError("OPENREGISTER_EMBEDDING_TIMEOUT must be a number of seconds") from None
+    if str(config["EMBEDDING_PROVIDER"] or "none").strip().lower() not in ("none", "openai"):
+        raise RuntimeError(f"OPENREGISTER_EMBEDDING_PROVIDER must be none or openai, not {config['EMBEDDING_PROVIDER']!r}")
     algorithms = comma_separated(config["JWT_ALGORITHMS"])
     unknown = set(algorithms) - ALLOWED_JWT_ALGORITHMS
     if not algorithms or unknown:

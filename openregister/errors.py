@@ -79,6 +79,12 @@ class Conflict(ApiError):
     title = "Conflict"
 
 
+class ContentTooLarge(ApiError):
+    code = "content_too_large"
+    status = 413
+    title = "Request Entity Too Large"
+
+
 class TooManyRequests(ApiError):
     code = "too_many_requests"
     status = 429
@@ -143,7 +149,7 @@ def validation_errors(messages):
     """Field name -> list of problems, whatever nesting marshmallow or webargs produced."""
     if isinstance(messages, dict):
         # webargs wraps the messages in the location they came from ("json", "query")
-        if len(messages) == 1 and next(iter(messages)) in ("json", "query", "querystring", "form"):
+        if len(messages) == 1 and next(iter(messages)) in ("json", "query", "querystring", "form", "files"):
             return validation_errors(next(iter(messages.values())))
         return {str(key): value if isinstance(value, (list, dict)) else [value] for key, value in messages.items()}
     return {"_schema": messages if isinstance(messages, list) else [messages]}

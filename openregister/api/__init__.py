@@ -7,6 +7,7 @@ from flask import current_app, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import missing
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.datastructures import MultiDict
 
 from ..auth import require_user
 from ..errors import UnsupportedMediaType
@@ -31,6 +32,13 @@ class Parser(FlaskParser):
         if not body:
             return missing
         return current_app.json.loads(body)
+
+    def load_files(self, req, schema):
+        # A multipart body is documented once (smorest gives an operation one requestBody), so the
+        # "files" location reads its other fields too, as one MultiDict.
+        merged = MultiDict(req.form)
+        merged.update(req.files)
+        return self._makeproxy(merged, schema)
 
 
 class Blueprint(SmorestBlueprint):
@@ -134,14 +142,15 @@ def require_json_body() -> None:
 
 def register_blueprints(app, api) -> None:
     from ..config import API_PREFIX
-    from . import agents, auth, capabilities, chat, conversations, docs, feedback, organisations, service, shares, transfer
+    from . import (agents, auth, capabilities, chat, conversations, docs, documents, feedback, organisations, service,
+                   shares, transfer)
 
     app.before_request(require_json_body)
     register_api_docs(api)
     for blueprint in (auth.bp, conversations.bp, transfer.bp, shares.bp, chat.bp, feedback.bp, agents.bp, organisations.bp,
-                      service.bp, shares.public_bp, capabilities.bp):
+                      documents.bp, service.bp, shares.public_bp, capabilities.bp):
         blueprint_docs.register(blueprint)
-    for module in (auth, conversations, transfer, shares, chat, feedback, agents, organisations):
+    for module in (auth, conversations, transfer, shares, chat, feedback, agents, organisations, documents):
         api.register_blueprint(module.bp, url_prefix=API_PREFIX)
     api.register_blueprint(service.bp)
     api.register_blueprint(shares.public_bp)

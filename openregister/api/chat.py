@@ -4,6 +4,7 @@ from flask.views import MethodView
 from ..database import transactional, unit_of_work
 from ..pagination import window
 from ..providers import LlmSettings
+from ..providers.embeddings import EmbeddingSettings, embedder_for
 from ..schemas.chat import (
     ChatClearedSchema,
     ChatHistoryArgsSchema,
@@ -34,6 +35,8 @@ class ChatSend(MethodView):
                 message=data.get("message"),
                 conversation_ref=data.get("conversation"),
                 agent_ref=data.get("agent_uuid"),
+                include_files=data.get("include_files"),
+                num_sources=data.get("num_sources_files"),
             )
         return answer(question)
 
@@ -41,8 +44,11 @@ class ChatSend(MethodView):
 def answer(question: service.Question) -> service.Exchange:
     """Ask the provider with no transaction open and no connection held, then store its answer in a short one.
 
-    The question is committed before (by the caller): it stays when the provider fails.
+    The question is committed before (by the caller): it stays when the provider fails. Its passages
+    are retrieved first, in a short read of their own, so both dialects (and a stream) cite the same.
     """
+    with unit_of_work():
+        question = service.retrieve_passages(question, embedder_for(EmbeddingSettings.from_config(current_app.config)))
     provider_answer = service.ask(question, LlmSettings.from_config(current_app.config))
     with unit_of_work():
         return service.store_answer(g.current_user, question, provider_answer)

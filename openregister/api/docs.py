@@ -27,7 +27,7 @@ ERROR_RESPONSES = {
     404: ("NotFound", "No such entity, or none that you may see"),
     409: ("Conflict", "Refused in the current state of the entity"),
     413: ("ContentTooLarge", "The body is larger than the server accepts (OPENREGISTER_MAX_CONTENT_LENGTH)"),
-    415: ("UnsupportedMediaType", "A body was sent that is not JSON"),
+    415: ("UnsupportedMediaType", "A body was sent that is not JSON, or a document of a type this server does not read"),
     429: ("TooManyRequests", "Too many failed sign-ins for this user name or client address"),
     502: ("ProviderError", "The LLM provider answered with an error; your message is stored"),
     503: ("ProviderUnavailable", "No LLM provider is configured or reachable; your message is stored"),

@@ -3,6 +3,7 @@
 from ..extensions import db
 from .agent import Agent, AgentInvitation
 from .conversation import Conversation
+from .document import Document, Passage
 from .login_failure import LoginFailure
 from .message import ROLES, Feedback, Message
 from .organisation import Membership, Organisation
@@ -14,6 +15,6 @@ from .user import AppPassword, User
 register_search_index(db.metadata)
 
 __all__ = [
-    "ROLES", "Agent", "AgentInvitation", "AppPassword", "Conversation", "Feedback", "LoginFailure", "Membership",
-    "Message", "Organisation", "ShareLink", "User",
+    "ROLES", "Agent", "AgentInvitation", "AppPassword", "Conversation", "Document", "Feedback", "LoginFailure",
+    "Membership", "Message", "Organisation", "Passage", "ShareLink", "User",
 ]

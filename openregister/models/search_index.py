@@ -26,6 +26,8 @@ migration doing that must create them again (`sqlite_statements()`).
 
 from sqlalchemy import event
 
+from .document import is_search_index as is_passage_index
+
 SEARCH_TABLES = ("message_search", "title_search")
 SEARCH_COLUMN = "search_vector"
 # Room for 2**32 rows of each kind per user in the SQLite rowid.
@@ -133,9 +135,11 @@ def drop_search_index(connection) -> None:
 
 
 def is_search_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Alembic's include_object: False for the index's objects, which no model declares."""
+    """Alembic's include_object: False for the full-text indexes' objects (conversations' and documents'),
+    which no model declares."""
     if type_ == "table":
-        return not any(name == table or name.startswith(table + "_") for table in SEARCH_TABLES)
+        return not (any(name == table or name.startswith(table + "_") for table in SEARCH_TABLES)
+                    or is_passage_index(name))
     if type_ == "column":
         return name != SEARCH_COLUMN
     return True

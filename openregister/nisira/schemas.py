@@ -56,7 +56,7 @@ class NisiraChatRequestSchema(NisiraInputSchema):
 
 
 class NisiraRagChatRequestSchema(NisiraChatRequestSchema):
-    use_rag = fields.Boolean(metadata={"description": "Accepted; this server does no retrieval"})
+    use_rag = fields.Boolean(load_default=True, metadata={"description": "false: answer without the organisation's documents"})
 
 
 class NisiraRatingRequestSchema(NisiraInputSchema):
@@ -172,8 +172,9 @@ NisiraRagExchangeSchema = Schema.from_dict(
         **conversation_ref_fields(),
         **exchange_fields(),
         "response": fields.String(attribute="assistant_message.message.content", required=True),
-        "rag_used": fields.Constant(
-            False, required=True, metadata={"type": "boolean", "description": "This server does no retrieval"}
+        "rag_used": fields.Function(
+            lambda exchange: bool(exchange["assistant_message"].message.sources), required=True,
+            metadata={"type": "boolean", "description": "Whether the answer drew on documents: sources is not empty"},
         ),
         "sources": fields.List(fields.Dict(), attribute="assistant_message.message.sources", required=True),
     },

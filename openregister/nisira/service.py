@@ -20,6 +20,7 @@ from ..services.chat import Exchange, Question, store_question
 from ..services.conversations import create_conversation, get_conversation_for, list_conversations, page_messages
 from ..services.feedback import UNCHANGED, find_feedback, give_feedback, remove_feedback
 from ..services.lookup import find_by_ref
+from ..services.retrieval import RetrievalSettings
 from .ratings import AUTO_ISSUE, CLEAR, FEEDBACK_TYPES, NO_ISSUE, RATINGS, pick_issue_tag
 
 TITLE_LENGTH = 50
@@ -142,10 +143,14 @@ def page_nisira_messages(actor: User, conversation: Conversation, window: Window
     }
 
 
-def store_nisira_question(actor: User, *, conversation_ref, content: str | None, start: bool = False) -> Question:
+def store_nisira_question(
+    actor: User, *, conversation_ref, content: str | None, start: bool = False, use_rag: bool = True
+) -> Question:
     """Store the question `content` in a conversation NISIRA may show, through the chat service.
 
-    With start=True (NISIRA's rag/chat), no `conversation_ref` starts a conversation titled after `content`.
+    With start=True (NISIRA's rag/chat), no `conversation_ref` starts a conversation titled after `content`,
+    and a conversation without an agent is answered from the organisation's documents (hybrid, 5 sources);
+    `use_rag` false answers without them. Otherwise retrieval follows the conversation's agent.
     Raises BadRequest (blank content, no conversation), NotFound, and what store_question raises.
     """
     if not content or not content.strip():
@@ -160,7 +165,11 @@ def store_nisira_question(actor: User, *, conversation_ref, content: str | None,
         raise BadRequest(
             "Conversation required", "Name the conversation in `conversation_id`.", code="conversation_required"
         )
-    return store_question(actor, message=content, conversation_ref=conversation.id)
+    retrieval = {}
+    if start:
+        retrieval = {"include_files": None if use_rag else False,
+                     "without_agent": RetrievalSettings(mode="hybrid", limit=5) if use_rag else None}
+    return store_question(actor, message=content, conversation_ref=conversation.id, **retrieval)
 
 
 def exchange_of(exchange: Exchange) -> dict:

@@ -173,11 +173,12 @@ class ConversationByRef(ConversationDelete):
     pass
 
 
-def send_with(data, *, start: bool) -> dict:
+def send_with(data, *, start: bool, use_rag: bool = True) -> dict:
     """The chat routes' one body: store the question, then answer it (see service.store_nisira_question)."""
     with unit_of_work():
         question = service.store_nisira_question(
-            g.current_user, conversation_ref=data.get("conversation_id"), content=data.get("content"), start=start
+            g.current_user, conversation_ref=data.get("conversation_id"), content=data.get("content"), start=start,
+            use_rag=use_rag,
         )
     return service.exchange_of(answer(question))
 
@@ -198,8 +199,8 @@ class RagChat(MethodView):
     @protected.response(201, NisiraRagExchangeSchema)
     @documented(400, 404, 413, 415, 502, 503, 504)
     def post(self, data):
-        """Send a message, starting a conversation when none is named; no retrieval is done."""
-        return send_with(data, start=True)
+        """Send a message, starting a conversation when none is named, answered from the organisation's documents."""
+        return send_with(data, start=True, use_rag=data["use_rag"])
 
 
 @protected.route("/ratings/", strict_slashes=False)

@@ -1,6 +1,6 @@
 """What every provider takes and gives, and the settings the server configures for them."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict
 
@@ -8,6 +8,13 @@ from typing import Any, Protocol, TypedDict
 class ChatMessage(TypedDict):
     role: str
     content: str
+
+
+class Grounding(Protocol):
+    """A passage of an organisation's document that the answer may draw on (services.retrieval.Retrieved)."""
+
+    text: str
+    document_name: str
 
 
 @dataclass(frozen=True)
@@ -50,8 +57,11 @@ class Provider(Protocol):
         model: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        passages: Sequence[Grounding] = (),
     ) -> Reply:
         """The assistant's answer to `messages` (chronological, the last one the user's question).
+
+        `passages`, best first, are already in the system prompt; a provider without a model may use them directly.
 
         Raises ProviderError (bad answer), ProviderUnavailable (not configured, unreachable) or ProviderTimeout.
         """

@@ -2,12 +2,21 @@ from .base import ChatMessage, Reply
 
 
 class OfflineProvider:
-    """No network, no model: a deterministic reply that restates the question, for tests, demos and a first start."""
+    """No network, no model: a deterministic reply that restates the question, or quotes the best passage
+    of the organisation's documents, for tests, demos and a first start."""
 
-    def reply(self, system_prompt: str, messages: list[ChatMessage], **settings) -> Reply:
+    def reply(self, system_prompt: str, messages: list[ChatMessage], *, passages=(), **settings) -> Reply:
         questions = [message["content"] for message in messages if message["role"] == "user"]
         if not questions:
             return Reply("This is the offline provider, which answers without a language model. Ask me something.")
+        if passages:
+            best = passages[0]
+            quoted = "\n".join(f"> {line}" if line else ">" for line in best.text.splitlines())
+            return Reply(
+                f'From "{best.document_name}":\n\n{quoted}\n\n'
+                "This is the offline provider: it answers without a language model, so it quotes the passage of "
+                "your organisation's documents that best matches your question."
+            )
         return Reply(
             f'You asked: "{questions[-1]}"\n\n'
             "This is the offline provider: it answers without a language model, so it can only restate your "

@@ -35,7 +35,9 @@ class OpenAICompatibleProvider:
         model: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        passages=(),
     ) -> Reply:
+        # The passages are in the system prompt already.
         if not self.base_url:
             raise ProviderUnavailable(
                 "Provider unavailable",

@@ -13,12 +13,13 @@ class ChatRequestSchema(InputSchema):
     message = fields.String(allow_none=True, validate=validate.Length(max=MAX_MESSAGE_LENGTH))
     conversation = fields.String(allow_none=True, metadata={"description": "uuid or id of an existing conversation"})
     agent_uuid = fields.String(allow_none=True, metadata={"description": "Start a new conversation with this agent"})
-    # Retrieval and tool settings of the real app: validated, not used by this server.
+    # The real app's per-request retrieval settings: includeFiles overrides the agent's searchFiles and
+    # numSourcesFiles its ragNumSources (0: none); the others are validated and ignored (no register objects here).
+    include_files = StrictBoolean(allow_none=True)
+    num_sources_files = fields.Integer(strict=True, allow_none=True, validate=SourceCount)
     views = fields.List(fields.String())
     tools = fields.List(fields.String())
     include_objects = StrictBoolean()
-    include_files = StrictBoolean()
-    num_sources_files = fields.Integer(strict=True, validate=SourceCount)
     num_sources_objects = fields.Integer(strict=True, validate=SourceCount)
 
 

@@ -5,7 +5,7 @@ open, and store the answer in a second short transaction.
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select, update
 
@@ -15,6 +15,7 @@ from ..models import Agent, Conversation, Message, User
 from ..models.base import utcnow
 from ..pagination import Window, count
 from ..providers import ChatMessage, LlmSettings, Reply, provider_for
+from ..providers.embeddings import OpenAICompatibleEmbeddings
 from .agents import find_usable_agent, may_use
 from .conversations import (
     add_message,
@@ -28,6 +29,7 @@ from .conversations import (
 )
 from .lookup import equals_or_null
 from .organisations import active_organisation_id, is_member
+from .retrieval import RetrievalPlan, RetrievalSettings, Retrieved, grounded_prompt, plan_for, retrieve, settings_for
 
 HISTORY_SIZE = 10
 DEFAULT_SYSTEM_PROMPT = "You are a helpful AI assistant."
@@ -57,6 +59,10 @@ class Question:
     request: ProviderRequest
     started: float
     history_seconds: float
+    retrieval: RetrievalPlan | None = None
+    # Filled in by retrieve_passages, once per send: what the provider is given and what the answer cites.
+    passages: tuple[Retrieved, ...] = ()
+    sources: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,13 +81,19 @@ class Exchange:
     timings: dict[str, float]
 
 
-def store_question(actor: User, *, message: str | None, conversation_ref=None, agent_ref=None) -> Question:
+def store_question(
+    actor: User, *, message: str | None, conversation_ref=None, agent_ref=None, include_files: bool | None = None,
+    num_sources: int | None = None, without_agent: RetrievalSettings | None = None,
+) -> Question:
     """Store the question in the actor's conversation `conversation_ref` (or a new one with the agent `agent_ref`).
 
     The first of chat's three steps (store the question, ask, store the answer), each its own: the
     question outlives a provider failure, and nothing waits on the provider inside a transaction.
     Raises BadRequest (blank message, neither reference), NotFound / Forbidden (conversation,
     agent) and Conflict (archived conversation).
+
+    `include_files` and `num_sources` override the agent's retrieval settings for this send;
+    `without_agent` is how a conversation without an agent retrieves (by default it does not).
     """
     started = time.perf_counter()
     if not message or not message.strip():
@@ -90,13 +102,35 @@ def store_question(actor: User, *, message: str | None, conversation_ref=None, a
     user_message = add_message(conversation, "user", message)
     loading = time.perf_counter()
     history = tuple(ChatMessage(role=m.role, content=m.content) for m in latest_messages(conversation, HISTORY_SIZE))
+    agent = conversation.agent
+    if agent is None:
+        retrieval = plan_for(actor, conversation.organisation_id, message, without_agent)
+    else:
+        settings = settings_for(agent, include_files=include_files, num_sources=num_sources)
+        retrieval = plan_for(actor, agent.organisation_id or conversation.organisation_id, message, settings)
     return Question(
         conversation_id=conversation.id,
         user_message_id=user_message.id,
-        request=provider_request(conversation.agent, history),
+        request=provider_request(agent, history),
         started=started,
         history_seconds=time.perf_counter() - loading,
+        retrieval=retrieval,
     )
+
+
+def retrieve_passages(question: Question, embedder: OpenAICompatibleEmbeddings | None) -> Question:
+    """The question with its passages, their sources and the prompt that carries them; only reads.
+
+    The second step, before asking: the caller runs it in a short unit of work of its own (the
+    question is committed, the provider not yet asked). The question is embedded before any query.
+    """
+    plan = question.retrieval
+    if plan is None:
+        return question
+    passages = retrieve(plan.organisation_id, plan.query, mode=plan.mode, limit=plan.limit, embedder=embedder)
+    request = replace(question.request, system_prompt=grounded_prompt(question.request.system_prompt, passages))
+    return replace(question, request=request, passages=tuple(passages),
+                   sources=tuple(passage.source() for passage in passages))
 
 
 def provider_request(agent: Agent | None, history: tuple[ChatMessage, ...]) -> ProviderRequest:
@@ -128,8 +162,9 @@ def ask(question: Question, settings: LlmSettings) -> Answer:
         model=request.model,
         temperature=request.temperature,
         max_tokens=request.max_tokens,
+        passages=question.passages,
     )
-    return Answer(reply, time.perf_counter() - asked)
+    return Answer(Reply(reply.content, [dict(source) for source in question.sources]), time.perf_counter() - asked)
 
 
 def store_answer(actor: User, question: Question, answer: Answer) -> Exchange:
