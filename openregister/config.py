@@ -44,6 +44,8 @@ class DefaultConfig:
     LLM_TIMEOUT = 60
     # Comma-separated base URLs that an agent's configuration.baseUrl may name.
     LLM_ALLOWED_BASE_URLS = ""
+    # Seconds between the keep-alive comments of a streamed answer while the provider is silent.
+    STREAM_KEEPALIVE = 15
     SQLITE_BUSY_TIMEOUT_MS = 15000
     # Database connections each process keeps open, and the most it opens at once. A request holds
     # one only for its short transactions (never while waiting on an LLM), so few are kept; the most
@@ -170,6 +172,12 @@ def check_config(config) -> None:
         config["LLM_TIMEOUT"] = float(config["LLM_TIMEOUT"])
     except (TypeError, ValueError):
         raise RuntimeError("OPENREGISTER_LLM_TIMEOUT must be a number of seconds") from None
+    try:
+        config["STREAM_KEEPALIVE"] = float(config["STREAM_KEEPALIVE"])
+    except (TypeError, ValueError):
+        raise RuntimeError("OPENREGISTER_STREAM_KEEPALIVE must be a number of seconds") from None
+    if config["STREAM_KEEPALIVE"] <= 0:
+        raise RuntimeError("OPENREGISTER_STREAM_KEEPALIVE must be more than 0 seconds")
     algorithms = config["JWT_ALGORITHMS"]
     if isinstance(algorithms, str):
         algorithms = [name.strip() for name in algorithms.split(",") if name.strip()]

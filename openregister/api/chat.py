@@ -1,7 +1,11 @@
-from flask import current_app, g
+import logging
+from collections.abc import Iterator
+
+from flask import current_app, g, request
 from flask.views import MethodView
 
 from ..database import transactional, unit_of_work
+from ..errors import ApiError
 from ..pagination import window
 from ..providers import LlmSettings
 from ..schemas.chat import (
@@ -10,10 +14,14 @@ from ..schemas.chat import (
     ChatHistorySchema,
     ChatRequestSchema,
     ChatResponseSchema,
+    ChatStartEventSchema,
     ChatStatsSchema,
 )
 from ..services import chat as service
 from . import protected
+from .streaming import error_event, event, event_stream, idle_every, kept_alive, wants_stream
+
+log = logging.getLogger(__name__)
 
 bp = protected("chat", __name__)
 
@@ -27,7 +35,7 @@ class ChatSend(MethodView):
     @bp.response(200, ChatResponseSchema)
     @bp.errors(403, 404, 409, 502, 503, 504)
     def post(self, data):
-        """Send a message to the conversation's agent and get its answer."""
+        """Send a message to the conversation's agent and get its answer (streamed, when asked)."""
         with unit_of_work():
             question = service.store_question(
                 g.current_user,
@@ -35,7 +43,8 @@ class ChatSend(MethodView):
                 conversation_ref=data.get("conversation"),
                 agent_ref=data.get("agent_uuid"),
             )
-        return answer(question)
+            start = ChatStartEventSchema().dump(service.stored_question(question)) if wants_stream(data) else None
+        return answer(question) if start is None else event_stream(streamed_answer(question, start))
 
 
 def answer(question: service.Question) -> service.Exchange:
@@ -46,6 +55,33 @@ def answer(question: service.Question) -> service.Exchange:
     provider_answer = service.ask(question, LlmSettings.from_config(current_app.config))
     with unit_of_work():
         return service.store_answer(g.current_user, question, provider_answer)
+
+
+def streamed_answer(question: service.Question, start: dict) -> Iterator[str]:
+    """The events of a streamed answer: `start` (the question is stored), a `delta` a piece, then `done` (the
+    answer is stored) or `error`. As `answer`, with no transaction open while the provider writes."""
+    actor, environ = g.current_user, request.environ
+    keep_alive = current_app.config["STREAM_KEEPALIVE"]
+    stream = service.AnswerStream(question, LlmSettings.from_config(current_app.config),
+                                  idle_every=idle_every(keep_alive))
+    yield event("start", start)
+    pieces = iter(stream)
+    try:
+        deltas = (None if piece is None else event("delta", {"content": piece}) for piece in pieces)
+        if not (yield from kept_alive(deltas, keep_alive, environ)):
+            return  # the client went away: no answer to store
+        with unit_of_work():
+            exchange = service.store_answer(actor, question, stream.answer())
+        with unit_of_work():
+            done = ChatResponseSchema().dump(exchange)
+        yield event("done", done)
+    except ApiError as error:
+        yield error_event(error)
+    except Exception:
+        log.exception("Unhandled error while streaming an answer")
+        yield error_event(ApiError("Internal Server Error", "The server failed to complete the request."))
+    finally:
+        pieces.close()
 
 
 @bp.route("/chat/history")

@@ -101,6 +101,14 @@ def store_question(actor: User, *, message: str | None, conversation_ref=None, a
     )
 
 
+def stored_question(question: Question) -> dict:
+    """The stored question, as the `start` event of a stream shows it: its conversation and message."""
+    return {
+        "conversation": db.session.get(Conversation, question.conversation_id),
+        "user_message": db.session.get(Message, question.user_message_id),
+    }
+
+
 def provider_request(agent: Agent | None, history: tuple[ChatMessage, ...]) -> ProviderRequest:
     """The agent's provider, prompt and settings with the history; no agent means the defaults."""
     if agent is None:

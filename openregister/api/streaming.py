@@ -1,0 +1,96 @@
+"""Server-Sent Events: how chat/send streams an answer (api-contract-beyond.md, section 1).
+
+Once the 200 and its headers are sent, a failure can no longer be a status: it is an `error` event
+with the status a plain request would have answered. While the provider thinks, the client's
+connection gets a keep-alive comment every STREAM_KEEPALIVE seconds, and is checked every second:
+a client that went away ends the stream, which closes the connection to the provider.
+"""
+
+import logging
+import select
+import socket
+import time
+from collections.abc import Generator, Iterable
+
+from flask import Response, current_app, request, stream_with_context
+
+from ..errors import ApiError
+
+log = logging.getLogger(__name__)
+
+EVENT_STREAM = "text/event-stream"
+KEEP_ALIVE = ": keep-alive\n\n"
+CLIENT_CHECK_SECONDS = 1.0
+COMPACT = (",", ":")
+
+
+def wants_stream(body: dict) -> bool:
+    """Whether the request asks for a stream: `Accept: text/event-stream` (named, not through a
+    wildcard), or `"stream": true` in the body."""
+    named = any(value == EVENT_STREAM and quality > 0 for value, quality in request.accept_mimetypes)
+    return bool(body.get("stream")) or named
+
+
+def event(name: str, data) -> str:
+    """One event: its name and its data as one line of JSON (JSON escapes the newlines of the text)."""
+    return f"event: {name}\ndata: {current_app.json.dumps(data, separators=COMPACT)}\n\n"
+
+
+def error_event(error: ApiError) -> str:
+    return event("error", {"error": error.title, "message": error.message, "status": error.status})
+
+
+def event_stream(events: Iterable[str]) -> Response:
+    """The response that sends `events` as they come, in the request's context, uncached and unbuffered
+    by proxies (nginx reads X-Accel-Buffering)."""
+    response = Response(stream_with_context(events), content_type=EVENT_STREAM)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def idle_every(keep_alive: float) -> float:
+    """How long the stream may wait on the provider before it looks at its client again."""
+    return min(keep_alive, CLIENT_CHECK_SECONDS)
+
+
+def kept_alive(pieces: Iterable[str | None], keep_alive: float, environ: dict) -> Generator[str, None, bool]:
+    """Each piece (None: still waiting), with a keep-alive comment whenever `keep_alive` seconds pass
+    without a write. Returns True at the end of the pieces, False (early) when the client went away."""
+    last_write = time.monotonic()
+    for piece in pieces:
+        if client_gone(environ):
+            log.info("The client went away mid-stream; the provider's answer is dropped")
+            return False
+        if piece is not None:
+            last_write = time.monotonic()
+            yield piece
+        elif time.monotonic() - last_write >= keep_alive:
+            last_write = time.monotonic()
+            yield KEEP_ALIVE
+    return True
+
+
+def client_gone(environ: dict) -> bool:
+    """Whether the client closed its connection, when the server tells us its socket (gunicorn and
+    Werkzeug's do). Writing would tell too, but only on the second write after the client left; this
+    peeks without reading: a closed connection reads as end of file, while a request the client sends
+    next (pipelined) stays for the server."""
+    sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    if not isinstance(sock, socket.socket):
+        return False
+    try:
+        poller = select.poll()
+        poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+        events = poller.poll(0)
+        if not events:
+            return False
+        if events[0][1] & (select.POLLERR | select.POLLHUP):
+            return True
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except ValueError:  # a TLS socket, which does not peek: the writes will tell
+        return False
+    except OSError:  # reset
+        return True
