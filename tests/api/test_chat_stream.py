@@ -143,6 +143,57 @@ class TestSameAnswer:
         }
 
 
+class TestRefusedBeforeTheStream:
+    """Whatever is refused before the question is stored is a JSON error with its status, not a stream."""
+
+    def refused(self, response, status, error):
+        assert response.status_code == status
+        assert response.mimetype == "application/json"
+        assert set(response.get_json()) >= ERROR_KEYS
+        assert response.get_json()["error"] == error
+        assert row_count(Message) == 0
+
+    def test_unauthenticated_is_401(self, client, tenants, agent):
+        self.refused(stream(client, {}, agentUuid=agent.uuid, message="Hi"), 401, "Unauthorized")
+
+    @pytest.mark.parametrize("body, error", [
+        ({"message": ""}, "Missing message"),
+        ({"message": "Hi", "agentUuid": None}, "Missing conversation or agentUuid"),
+        ({"message": 5}, "Validation failed"),
+        ({"message": "Hi", "stream": "yes"}, "Validation failed"),
+    ])
+    def test_bad_input_is_400(self, body, error, client, tenants, alice, agent):
+        self.refused(stream(client, alice, **{"agentUuid": agent.uuid, **body}), 400, error)
+
+    def test_a_body_that_is_not_json_is_415(self, client, tenants, alice):
+        response = client.post(f"{API}/chat/send", data="message=Hi", content_type="application/x-www-form-urlencoded",
+                               headers={**alice, **STREAM})
+        assert response.status_code == 415 and response.mimetype == "application/json"
+
+    def test_unknown_conversation_is_404(self, client, tenants, alice):
+        response = stream(client, alice, conversation="00000000-0000-4000-8000-000000000000", message="Hi")
+        self.refused(response, 404, "Conversation not found")
+
+    def test_unknown_agent_is_404(self, client, tenants, alice):
+        self.refused(stream(client, alice, agentUuid="00000000-0000-4000-8000-000000000000", message="Hi"), 404,
+                     "Agent not found")
+
+    def test_conversation_in_another_organisation_is_404(self, client, tenants, auth_headers):
+        conversation = conversation_of(tenants["alice"])
+        self.refused(stream(client, auth_headers(tenants["carol"]), conversation=conversation.uuid, message="Hi"),
+                     404, "Conversation not found")
+
+    def test_conversation_of_another_member_is_403(self, client, tenants, auth_headers):
+        conversation = conversation_of(tenants["alice"])
+        self.refused(stream(client, auth_headers(tenants["bob"]), conversation=conversation.uuid, message="Hi"),
+                     403, "Access denied")
+
+    def test_archived_conversation_is_409(self, client, tenants, alice):
+        conversation = conversation_of(tenants["alice"], deleted_at=utcnow())
+        self.refused(stream(client, alice, conversation=conversation.uuid, message="Hi"), 409,
+                     "Conversation archived")
+
+
 class TestNisiraDoesNotStream:
     @pytest.mark.parametrize("path, status", [("/api/chat/", 200), ("/api/rag/chat/", 201)])
     def test_nisira_chat_answers_json_whatever_is_asked(self, path, status, client, tenants, alice):
