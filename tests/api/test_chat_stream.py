@@ -194,6 +194,45 @@ class TestRefusedBeforeTheStream:
                      "Conversation archived")
 
 
+class TestFailureMidStream:
+    @pytest.mark.parametrize("base_url, status, error, deltas", [
+        ("status/500", 502, "Provider error", []),
+        ("malformed", 502, "Provider error", []),
+        ("stream-malformed", 502, "Provider error", []),
+        ("break-off", 502, "Provider error", ["Echo: ", "Will "]),
+        ("no-done", 502, "Provider error", ["Echo: ", "Will ", "this ", "survive?"]),
+        ("slow", 504, "Provider timeout", []),
+        ("drip/1", 504, "Provider timeout", []),
+        ("closed port", 503, "Provider unavailable", []),
+        (None, 503, "Provider unavailable", []),
+    ])
+    def test_error_event_keeps_the_question_and_stores_no_answer(
+        self, base_url, status, error, deltas, app, client, tenants, alice, agent, llm_server, closed_port_url
+    ):
+        urls = {"closed port": closed_port_url, None: None}
+        app.config.update(LLM_BASE_URL=urls[base_url] if base_url in urls else llm_server.url(base_url),
+                          LLM_TIMEOUT=0.3)
+        response = stream(client, alice, agentUuid=agent.uuid, message="Will this survive?")
+        assert response.status_code == 200
+        sequence = events(response.get_data(as_text=True))
+        assert [name for name, _ in sequence] == ["start"] + ["delta"] * len(deltas) + ["error"]
+        assert [data["content"] for _, data in sequence[1:-1]] == deltas
+        _, failure = sequence[-1]
+        assert set(failure) == {"error", "message", "status"}
+        assert (failure["status"], failure["error"]) == (status, error)
+        [conversation] = db.session.scalars(select(Conversation)).all()
+        assert [(m.role, m.content) for m in stored(conversation.id)] == [("user", "Will this survive?")]
+        assert conversation.title == "New Conversation"
+
+    def test_unknown_provider_of_the_agent_is_an_error_event(self, client, tenants, alice):
+        agent = factories.make_agent(tenants["alice"], tenants["acme"], provider="fireworks")
+        db.session.commit()
+        sequence = events(stream(client, alice, agentUuid=agent.uuid, message="Hi").get_data(as_text=True))
+        assert [name for name, _ in sequence] == ["start", "error"]
+        assert sequence[-1][1]["status"] == 503
+        assert [m.role for m in db.session.scalars(select(Message))] == ["user"]
+
+
 class TestNisiraDoesNotStream:
     @pytest.mark.parametrize("path, status", [("/api/chat/", 200), ("/api/rag/chat/", 201)])
     def test_nisira_chat_answers_json_whatever_is_asked(self, path, status, client, tenants, alice):
