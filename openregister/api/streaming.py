@@ -2,7 +2,7 @@
 
 Once the 200 and its headers are sent, a failure can no longer be a status: it is an `error` event
 with the status a plain request would have answered. While the provider thinks, the client's
-connection gets a keep-alive comment every STREAM_KEEPALIVE seconds, and is checked every second:
+connection gets a keep-alive comment every STREAM_KEEPALIVE seconds, and is checked twice a second:
 a client that went away ends the stream, which closes the connection to the provider.
 """
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 EVENT_STREAM = "text/event-stream"
 KEEP_ALIVE = ": keep-alive\n\n"
-CLIENT_CHECK_SECONDS = 1.0
+CLIENT_CHECK_SECONDS = 0.5
 COMPACT = (",", ":")
 
 
