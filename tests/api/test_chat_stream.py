@@ -233,6 +233,30 @@ class TestFailureMidStream:
         assert [m.role for m in db.session.scalars(select(Message))] == ["user"]
 
 
+class TestKeepAlive:
+    def test_a_comment_keeps_the_connection_alive_while_the_provider_is_slow(
+            self, app, client, tenants, alice, agent, llm_server):
+        app.config.update(LLM_BASE_URL=llm_server.url("drip/0.5"), STREAM_KEEPALIVE=0.1)
+        response = stream(client, alice, agentUuid=agent.uuid, message="Slowly")
+        text = response.get_data(as_text=True)
+        items = parse(text)
+        assert ": keep-alive\n\n" in text
+        # Before each of the two pieces (each half a second late), at least one keep-alive.
+        between = [name for name, _ in items]
+        assert between[0] == "start" and between[-1] == "done"
+        first_delta = between.index("delta")
+        assert "comment" in between[1:first_delta]
+        assert "comment" in between[first_delta + 1:between.index("delta", first_delta + 1)]
+        assert check_exchange_text(items) == "Echo: Slowly"
+
+
+def check_exchange_text(items) -> str:
+    deltas = "".join(data["content"] for name, data in items if name == "delta")
+    done = [data for name, data in items if name == "done"][0]
+    assert done["message"]["content"] == deltas
+    return deltas
+
+
 class TestNisiraDoesNotStream:
     @pytest.mark.parametrize("path, status", [("/api/chat/", 200), ("/api/rag/chat/", 201)])
     def test_nisira_chat_answers_json_whatever_is_asked(self, path, status, client, tenants, alice):
