@@ -19,7 +19,17 @@ from ..schemas.chat import (
 )
 from ..services import chat as service
 from . import protected
-from .streaming import error_event, event, event_stream, idle_every, kept_alive, wants_stream
+from .streaming import (
+    EVENT_STREAM,
+    EVENT_STREAM_CONTENT,
+    STREAM_DESCRIPTION,
+    error_event,
+    event,
+    event_stream,
+    idle_every,
+    kept_alive,
+    wants_stream,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +42,8 @@ HISTORY_LIMIT = 100
 @bp.route("/chat/send")
 class ChatSend(MethodView):
     @bp.arguments(ChatRequestSchema)
-    @bp.response(200, ChatResponseSchema)
+    @bp.response(200, ChatResponseSchema, description=STREAM_DESCRIPTION)
+    @bp.doc(responses={200: {"content": {EVENT_STREAM: EVENT_STREAM_CONTENT}}})
     @bp.errors(403, 404, 409, 502, 503, 504)
     def post(self, data):
         """Send a message to the conversation's agent and get its answer (streamed, when asked)."""

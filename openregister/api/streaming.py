@@ -18,6 +18,35 @@ from ..errors import ApiError
 
 log = logging.getLogger(__name__)
 
+STREAM_DESCRIPTION = (
+    "The exchange (application/json); or, with `Accept: text/event-stream` or `\"stream\": true`, the answer "
+    "as it is written (text/event-stream). Refusals before the question is stored are JSON errors either way."
+)
+# OpenAPI 3.0 has no words for a stream's events: the schema is that of one event (its name, and its data
+# as a line of JSON, as tools that read event streams, schemathesis among them, check each one), and
+# `x-events` names the schema of each event's data.
+EVENT_STREAM_CONTENT = {
+    "schema": {
+        "type": "object",
+        "description": "Server-Sent Events, each `event: NAME` and one `data:` line of JSON: `start` once "
+        "(`{conversation, userMessage}`, when the question is stored), `delta` for each piece of the answer "
+        "(`{content}`; joined, the stored answer), then `done` (the plain send's exchange, once the answer is "
+        "stored) or `error` (`{error, message, status}`: 502, 503 or 504 as a plain send; the question stays, "
+        "no answer is stored). `: keep-alive` comment lines while the provider is silent.",
+        "required": ["event", "data"],
+        "properties": {
+            "event": {"type": "string", "enum": ["start", "delta", "done", "error"]},
+            "data": {"type": "string", "description": "One line of JSON, of the schema `x-events` names for the event"},
+        },
+    },
+    "x-events": {
+        "start": {"$ref": "#/components/schemas/ChatStartEvent"},
+        "delta": {"$ref": "#/components/schemas/ChatDeltaEvent"},
+        "done": {"$ref": "#/components/schemas/ChatResponse"},
+        "error": {"$ref": "#/components/schemas/ChatErrorEvent"},
+    },
+}
+
 EVENT_STREAM = "text/event-stream"
 KEEP_ALIVE = ": keep-alive\n\n"
 CLIENT_CHECK_SECONDS = 0.5
