@@ -47,6 +47,8 @@ class DefaultConfig:
     LLM_TIMEOUT = 60
     # Comma-separated base URLs that an agent's configuration.baseUrl may name.
     LLM_ALLOWED_BASE_URLS = ""
+    # Seconds between the keep-alive comments of a streamed answer while the provider is silent.
+    STREAM_KEEPALIVE = 15
     SQLITE_BUSY_TIMEOUT_MS = 15000
     # Documents (RAG): the largest upload, and the embedding server ("none" or "openai": any
     # OpenAI-compatible /embeddings endpoint, such as Ollama's http://localhost:11434/v1).
@@ -200,6 +202,12 @@ def check_config(config) -> None:
         raise RuntimeError("OPENREGISTER_EMBEDDING_TIMEOUT must be a number of seconds") from None
     if str(config["EMBEDDING_PROVIDER"] or "none").strip().lower() not in ("none", "openai"):
         raise RuntimeError(f"OPENREGISTER_EMBEDDING_PROVIDER must be none or openai, not {config['EMBEDDING_PROVIDER']!r}")
+    try:
+        config["STREAM_KEEPALIVE"] = float(config["STREAM_KEEPALIVE"])
+    except (TypeError, ValueError):
+        raise RuntimeError("OPENREGISTER_STREAM_KEEPALIVE must be a number of seconds") from None
+    if config["STREAM_KEEPALIVE"] <= 0:
+        raise RuntimeError("OPENREGISTER_STREAM_KEEPALIVE must be more than 0 seconds")
     algorithms = comma_separated(config["JWT_ALGORITHMS"])
     unknown = set(algorithms) - ALLOWED_JWT_ALGORITHMS
     if not algorithms or unknown:

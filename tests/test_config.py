@@ -59,12 +59,17 @@ def test_postgres_urls_use_psycopg_3(given, used):
     ("name", "value"),
     [("MAX_PAGE_SIZE", "many"), ("MAX_PAGE_SIZE", "0"), ("ACCESS_TOKEN_TTL", "-5"), ("LLM_TIMEOUT", "soon"),
      ("JWT_ALGORITHMS", "none"), ("JWT_ALGORITHMS", ""), ("DATABASE_MAX_CONNECTIONS", "0"),
-     ("DATABASE_POOL_SIZE", "few")],
+     ("DATABASE_POOL_SIZE", "few"), ("STREAM_KEEPALIVE", "often"), ("STREAM_KEEPALIVE", "0")],
 )
 def test_bad_values_fail_at_start_up(instance, monkeypatch, name, value):
     monkeypatch.setenv(f"OPENREGISTER_{name}", value)
     with pytest.raises(RuntimeError, match=name):
         create_app()
+
+
+def test_stream_keepalive_is_a_number_of_seconds(instance, monkeypatch):
+    monkeypatch.setenv("OPENREGISTER_STREAM_KEEPALIVE", "2.5")
+    assert create_app().config["STREAM_KEEPALIVE"] == 2.5
 
 
 def test_algorithms_may_be_a_comma_separated_list(instance, monkeypatch):

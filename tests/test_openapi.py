@@ -171,7 +171,8 @@ def test_no_operation_has_a_catch_all_response(document):
 
 
 def test_response_bodies_are_named_components(document):
-    # Markdown downloads are plain text; every JSON body (NDJSON lines too) is a named schema.
+    # Markdown downloads are plain text and an event stream names its events' schemas in x-events;
+    # every JSON body (NDJSON lines too) is a named schema.
     unnamed = [
         (method, path, status, media_type)
         for method, path, operation in operations(document)
@@ -179,7 +180,7 @@ def test_response_bodies_are_named_components(document):
         if "$ref" not in response
         for media_type, content in response["content"].items()
         # A download's binary content has no schema to name.
-        if media_type != "text/markdown" and content["schema"].get("format") != "binary"
+        if media_type not in ("text/markdown", "text/event-stream") and content["schema"].get("format") != "binary"
         and "$ref" not in content["schema"]
     ]
     assert unnamed == []
@@ -209,3 +210,21 @@ def test_patterns_are_written_as_openapi_reads_them(document):
     # A title that must not be blank needs a character that is not white space.
     assert schemas["ConversationUpdate"]["properties"]["title"]["pattern"] == r"\S"
     assert "pattern" not in schemas["ConversationCreate"]["properties"]["title"]
+
+
+@pytest.mark.parametrize("path", ["/chat/send", "/chat/message"])
+def test_chat_send_documents_its_event_stream(document, path):
+    """The 200 is JSON or Server-Sent Events; each event's data has the schema its `x-events` names."""
+    content = document["paths"][f"{API}{path}"]["post"]["responses"]["200"]["content"]
+    assert set(content) == {"application/json", "text/event-stream"}
+    event = content["text/event-stream"]["schema"]
+    assert set(event["required"]) == {"event", "data"}
+    assert event["properties"]["event"]["enum"] == ["start", "delta", "done", "error"]
+    events = content["text/event-stream"]["x-events"]
+    assert set(events) == {"start", "delta", "done", "error"}
+    schemas = document["components"]["schemas"]
+    named = {name: schemas[ref["$ref"].rpartition("/")[2]] for name, ref in events.items()}
+    assert named["done"] == schemas["ChatResponse"]
+    assert set(named["start"]["required"]) == {"conversation", "userMessage"}
+    assert set(named["delta"]["required"]) == {"content"}
+    assert set(named["error"]["required"]) == {"error", "message", "status"}

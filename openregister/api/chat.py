@@ -1,7 +1,11 @@
-from flask import current_app, g
+import logging
+from collections.abc import Iterator
+
+from flask import current_app, g, request
 from flask.views import MethodView
 
 from ..database import transactional, unit_of_work
+from ..errors import ApiError
 from ..pagination import window
 from ..providers import LlmSettings
 from ..providers.embeddings import EmbeddingSettings, embedder_for
@@ -11,10 +15,24 @@ from ..schemas.chat import (
     ChatHistorySchema,
     ChatRequestSchema,
     ChatResponseSchema,
+    ChatStartEventSchema,
     ChatStatsSchema,
 )
 from ..services import chat as service
 from . import protected
+from .streaming import (
+    EVENT_STREAM,
+    EVENT_STREAM_CONTENT,
+    STREAM_DESCRIPTION,
+    error_event,
+    event,
+    event_stream,
+    idle_every,
+    kept_alive,
+    wants_stream,
+)
+
+log = logging.getLogger(__name__)
 
 bp = protected("chat", __name__)
 
@@ -25,10 +43,11 @@ HISTORY_LIMIT = 100
 @bp.route("/chat/send")
 class ChatSend(MethodView):
     @bp.arguments(ChatRequestSchema)
-    @bp.response(200, ChatResponseSchema)
+    @bp.response(200, ChatResponseSchema, description=STREAM_DESCRIPTION)
+    @bp.doc(responses={200: {"content": {EVENT_STREAM: EVENT_STREAM_CONTENT}}})
     @bp.errors(403, 404, 409, 502, 503, 504)
     def post(self, data):
-        """Send a message to the conversation's agent and get its answer."""
+        """Send a message to the conversation's agent and get its answer (streamed, when asked)."""
         with unit_of_work():
             question = service.store_question(
                 g.current_user,
@@ -38,20 +57,56 @@ class ChatSend(MethodView):
                 include_files=data.get("include_files"),
                 num_sources=data.get("num_sources_files"),
             )
-        return answer(question)
+            start = ChatStartEventSchema().dump(service.stored_question(question)) if wants_stream(data) else None
+        return answer(question) if start is None else event_stream(streamed_answer(question, start))
 
 
 def answer(question: service.Question) -> service.Exchange:
     """Ask the provider with no transaction open and no connection held, then store its answer in a short one.
 
-    The question is committed before (by the caller): it stays when the provider fails. Its passages
-    are retrieved first, in a short read of their own, so both dialects (and a stream) cite the same.
+    The question is committed before (by the caller): it stays when the provider fails.
     """
-    with unit_of_work():
-        question = service.retrieve_passages(question, embedder_for(EmbeddingSettings.from_config(current_app.config)))
+    question = grounded(question)
     provider_answer = service.ask(question, LlmSettings.from_config(current_app.config))
     with unit_of_work():
         return service.store_answer(g.current_user, question, provider_answer)
+
+
+def grounded(question: service.Question) -> service.Question:
+    """The question with its passages, retrieved in a short read of their own, so that both dialects and a
+    stream cite the same."""
+    with unit_of_work():
+        return service.retrieve_passages(question, embedder_for(EmbeddingSettings.from_config(current_app.config)))
+
+
+def streamed_answer(question: service.Question, start: dict) -> Iterator[str]:
+    """The events of a streamed answer: `start` (the question is stored), a `delta` a piece, then `done` (the
+    answer is stored) or `error`. As `answer`, with no transaction open while the provider writes."""
+    actor, environ = g.current_user, request.environ
+    keep_alive = current_app.config["STREAM_KEEPALIVE"]
+    yield event("start", start)
+    pieces = None
+    try:
+        stream = service.AnswerStream(grounded(question), LlmSettings.from_config(current_app.config),
+                                      idle_every=idle_every(keep_alive))
+        pieces = iter(stream)
+        deltas = (None if piece is None else event("delta", {"content": piece}) for piece in pieces)
+        if not (yield from kept_alive(deltas, keep_alive, environ)):
+            return  # the client went away: no answer to store
+        with unit_of_work():
+            exchange = service.store_answer(actor, question, stream.answer())
+        with unit_of_work():
+            done = ChatResponseSchema().dump(exchange)
+        yield event("done", done)
+    except ApiError as error:
+        yield error_event(error)
+    except Exception:
+        log.exception("Unhandled error while streaming an answer")
+        yield error_event(ApiError("Internal Server Error", "The server failed to complete the request.",
+                                   code="internal_server_error"))
+    finally:
+        if pieces is not None:
+            pieces.close()
 
 
 @bp.route("/chat/history")

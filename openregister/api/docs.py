@@ -16,6 +16,7 @@ from flask import Blueprint, render_template_string, request, send_from_director
 from .. import extensions
 from ..config import API_PREFIX
 from ..schemas.base import ErrorSchema, not_blank
+from ..schemas.chat import ChatDeltaEventSchema, ChatErrorEventSchema, ChatStartEventSchema
 
 # smorest names its own error schema "Error"; ours is the body every error of this API has.
 ERROR_SCHEMA_NAME = "ApiError"
@@ -122,6 +123,10 @@ def register_api_docs(api) -> None:
     api.ma_plugin.converter.add_attribute_function(openapi_pattern)
     spec = api.spec
     spec.components.schema(ERROR_SCHEMA_NAME, schema=ErrorSchema)
+    # The data of chat/send's streamed events, which the stream's docs name (api/streaming.py).
+    spec.components.schema("ChatStartEvent", schema=ChatStartEventSchema)
+    spec.components.schema("ChatDeltaEvent", schema=ChatDeltaEventSchema)
+    spec.components.schema("ChatErrorEvent", schema=ChatErrorEventSchema)
     for status, (name, description) in ERROR_RESPONSES.items():
         response = {"description": description, "content": {"application/json": {"schema": ErrorSchema}}}
         if status in ERROR_HEADERS:

@@ -1,13 +1,13 @@
-"""LLM providers: each turns (system prompt, messages, settings) into a reply."""
+"""LLM providers: each turns (system prompt, messages, settings) into a reply, in pieces as it is written."""
 
 from ..errors import ProviderUnavailable
-from .base import ChatMessage, LlmSettings, Provider, Reply
+from .base import ChatMessage, LlmSettings, Pieces, Provider, Reply, joined
 from .offline import OfflineProvider
 from .openai_compatible import OLLAMA_BASE_URL, OpenAICompatibleProvider
 
 PROVIDER_NAMES = ("offline", "openai", "ollama")
 
-__all__ = ["PROVIDER_NAMES", "ChatMessage", "LlmSettings", "Provider", "Reply", "provider_for"]
+__all__ = ["PROVIDER_NAMES", "ChatMessage", "LlmSettings", "Pieces", "Provider", "Reply", "joined", "provider_for"]
 
 
 def provider_for(name: str | None, settings: LlmSettings, *, base_url: str | None = None) -> Provider:

@@ -1,6 +1,6 @@
 """What every provider takes and gives, and the settings the server configures for them."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict
 
@@ -48,8 +48,20 @@ class LlmSettings:
         )
 
 
+class Pieces(Protocol):
+    """An answer as it is written: iterate once for its pieces, in order; joined, they are the answer.
+
+    `close()` stops it and lets go of whatever it holds (a connection to the model's server). It may
+    be called from another thread while the iterating one waits for a piece, which then ends soon.
+    """
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    def close(self) -> None: ...
+
+
 class Provider(Protocol):
-    def reply(
+    def stream(
         self,
         system_prompt: str,
         messages: list[ChatMessage],
@@ -58,11 +70,20 @@ class Provider(Protocol):
         temperature: float | None = None,
         max_tokens: int | None = None,
         passages: Sequence[Grounding] = (),
-    ) -> Reply:
-        """The assistant's answer to `messages` (chronological, the last one the user's question).
+    ) -> Pieces:
+        """The assistant's answer to `messages` (chronological, the last one the user's question), in pieces.
 
         `passages`, best first, are already in the system prompt; a provider without a model may use them directly.
 
-        Raises ProviderError (bad answer), ProviderUnavailable (not configured, unreachable) or ProviderTimeout.
+        Iterating raises ProviderError (bad answer, one that breaks off), ProviderUnavailable (not configured,
+        unreachable) or ProviderTimeout (a piece that does not come in time).
         """
         ...
+
+
+def joined(pieces: Pieces) -> str:
+    """The whole answer: every piece, joined."""
+    try:
+        return "".join(pieces)
+    finally:
+        pieces.close()

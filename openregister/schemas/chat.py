@@ -21,6 +21,9 @@ class ChatRequestSchema(InputSchema):
     tools = fields.List(fields.String())
     include_objects = StrictBoolean()
     num_sources_objects = fields.Integer(strict=True, validate=SourceCount)
+    stream = StrictBoolean(metadata={
+        "description": "Stream the answer as Server-Sent Events (as `Accept: text/event-stream` does)"
+    })
 
 
 class TimingsSchema(CamelCaseSchema):
@@ -36,6 +39,30 @@ class ChatResponseSchema(CamelCaseSchema):
     title = fields.String(attribute="conversation.title", required=True)
     conversation = fields.String(attribute="conversation.uuid", required=True)
     timings = fields.Nested(TimingsSchema, required=True)
+
+
+class ChatStartEventSchema(CamelCaseSchema):
+    """The data of a stream's `start` event: the stored question."""
+
+    conversation = fields.String(attribute="conversation.uuid", required=True)
+    user_message = fields.Nested(MessageSchema, required=True)
+
+
+class ChatDeltaEventSchema(CamelCaseSchema):
+    """The data of a `delta` event: the next piece of the answer."""
+
+    content = fields.String(required=True)
+
+
+class ChatErrorEventSchema(CamelCaseSchema):
+    """The data of an `error` event: what a plain send would have answered, with its status."""
+
+    error = fields.String(required=True)
+    message = fields.String(required=True)
+    status = fields.Integer(required=True, metadata={
+        "description": "502, 503 or 504 for the provider's failures; 404 when the conversation was deleted "
+        "meanwhile; 500 for the server's own"
+    })
 
 
 class ChatHistoryArgsSchema(PaginationArgsSchema):

@@ -5,6 +5,7 @@ open, and store the answer in a second short transaction.
 """
 
 import time
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select, update
@@ -16,6 +17,7 @@ from ..models.base import utcnow
 from ..pagination import Window, count
 from ..providers import ChatMessage, LlmSettings, Reply, provider_for
 from ..providers.embeddings import OpenAICompatibleEmbeddings
+from ..providers.pacing import paced
 from .agents import find_usable_agent, may_use
 from .conversations import (
     add_message,
@@ -133,6 +135,14 @@ def retrieve_passages(question: Question, embedder: OpenAICompatibleEmbeddings |
                    sources=tuple(passage.source() for passage in passages))
 
 
+def stored_question(question: Question) -> dict:
+    """The stored question, as the `start` event of a stream shows it: its conversation and message."""
+    return {
+        "conversation": db.session.get(Conversation, question.conversation_id),
+        "user_message": db.session.get(Message, question.user_message_id),
+    }
+
+
 def provider_request(agent: Agent | None, history: tuple[ChatMessage, ...]) -> ProviderRequest:
     """The agent's provider, prompt and settings with the history; no agent means the defaults."""
     if agent is None:
@@ -148,23 +158,62 @@ def provider_request(agent: Agent | None, history: tuple[ChatMessage, ...]) -> P
     )
 
 
+class AnswerStream:
+    """The provider's answer to a stored question, as it is written; touches no database.
+
+    Iterate once for the pieces; `answer()` then gives them joined. With `idle_every`, the provider is
+    read in a thread of its own and the iteration also gives None whenever that many seconds pass
+    without a piece, so that the caller can keep its client's connection alive or see it gone; leaving
+    the iteration early closes the provider's connection. Iterating raises the provider errors (502, 503,
+    504).
+    """
+
+    def __init__(self, question: Question, settings: LlmSettings, *, idle_every: float | None = None):
+        self.question = question
+        self.settings = settings
+        self.idle_every = idle_every
+        self.pieces: list[str] = []
+        self.sources = [dict(source) for source in question.sources]
+        self.seconds = 0.0
+
+    def __iter__(self) -> Iterator[str | None]:
+        asked = time.perf_counter()
+        request = self.question.request
+        provider = provider_for(request.provider, self.settings, base_url=request.base_url)
+        pieces = provider.stream(
+            request.system_prompt,
+            list(request.history),
+            model=request.model,
+            temperature=request.temperature,
+            max_tokens=request.max_tokens,
+            passages=self.question.passages,
+        )
+        waiting = paced(pieces, self.idle_every) if self.idle_every else iter(pieces)
+        try:
+            for piece in waiting:
+                if piece is not None:
+                    self.pieces.append(piece)
+                yield piece
+        finally:
+            if isinstance(waiting, Generator):
+                waiting.close()
+            pieces.close()
+        self.seconds = time.perf_counter() - asked
+
+    def answer(self) -> Answer:
+        """The answer once every piece has come."""
+        return Answer(Reply("".join(self.pieces), self.sources), self.seconds)
+
+
 def ask(question: Question, settings: LlmSettings) -> Answer:
-    """The provider's answer to a stored question; touches no database.
+    """The provider's whole answer to a stored question (its pieces, joined); touches no database.
 
     Raises the provider errors (502, 503, 504).
     """
-    asked = time.perf_counter()
-    request = question.request
-    provider = provider_for(request.provider, settings, base_url=request.base_url)
-    reply = provider.reply(
-        request.system_prompt,
-        list(request.history),
-        model=request.model,
-        temperature=request.temperature,
-        max_tokens=request.max_tokens,
-        passages=question.passages,
-    )
-    return Answer(Reply(reply.content, [dict(source) for source in question.sources]), time.perf_counter() - asked)
+    stream = AnswerStream(question, settings)
+    for _ in stream:
+        pass
+    return stream.answer()
 
 
 def store_answer(actor: User, question: Question, answer: Answer) -> Exchange:

@@ -292,6 +292,7 @@ class TestPrompt:
             "messages": [{"role": "system", "content": "You help Acme's staff."}]
             + [{"role": "user" if i % 2 == 0 else "assistant", "content": f"message {i}"} for i in range(3, 12)]
             + [{"role": "user", "content": "Newest question"}],
+            "stream": True,
             "temperature": 0.3,
             "max_tokens": 128,
         }
@@ -303,6 +304,7 @@ class TestPrompt:
             "model": "server-model",
             "messages": [{"role": "system", "content": "You are a helpful AI assistant."},
                          {"role": "user", "content": "Hi"}],
+            "stream": True,
         }
 
     def test_the_servers_answer_is_stored(self, client, tenants, alice, agent, llm_server):

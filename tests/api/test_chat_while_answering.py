@@ -16,14 +16,17 @@ from openregister.models import Conversation, Message
 from .. import factories
 from ..conftest import API, separate_database
 from ..llm_server import LlmServer
+from ..sse import events
 
 # route -> (path, body for a conversation); NISIRA names its conversations by slug.
 ROUTES = {
     "main": (f"{API}/chat/send", lambda conversation: {"conversation": conversation.uuid, "message": "Still there?"}),
+    "main streamed": (f"{API}/chat/send",
+                      lambda conversation: {"conversation": conversation.uuid, "message": "Still there?", "stream": True}),
     "nisira": ("/api/chat/", lambda conversation: {"conversation_id": conversation.slug, "content": "Still there?"}),
     "nisira rag": ("/api/rag/chat/", lambda conversation: {"conversation_id": conversation.slug, "content": "Still there?"}),
 }
-ANSWERED = {"main": 200, "nisira": 200, "nisira rag": 201}
+ANSWERED = {"main": 200, "main streamed": 200, "nisira": 200, "nisira rag": 201}
 NOT_FOUND = {
     "main": {"error": "Conversation not found", "message": "The conversation was deleted while the agent was answering."},
     "nisira": {"error": "Conversación no encontrada"},
@@ -75,7 +78,9 @@ def held_send(app, llm, route, chat):
     outcome = {}
 
     def send():
-        outcome["response"] = app.test_client().post(path, json=body(chat["conversation"]), headers=chat["headers"])
+        response = app.test_client().post(path, json=body(chat["conversation"]), headers=chat["headers"])
+        outcome["text"] = response.get_data(as_text=True)  # a stream runs as it is read
+        outcome["response"] = response
 
     thread = threading.Thread(target=send)
     thread.start()
@@ -126,7 +131,7 @@ def test_no_transaction_or_connection_is_held_while_the_provider_answers(route, 
     assert messages_in(threaded_app, conversation_id) == [("user", "Still there?"), ("assistant", "Echo: Still there?")]
 
 
-@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("route", [route for route in ROUTES if route != "main streamed"])
 def test_conversation_deleted_while_the_provider_answers_gets_no_answer(route, threaded_app, llm, chat):
     uuid = chat["conversation"].uuid
     with held_send(threaded_app, llm, route, chat) as outcome:
@@ -150,3 +155,15 @@ def test_conversation_archived_while_the_provider_answers_keeps_the_answer(threa
     ]
     shown = threaded_app.test_client().get(f"{API}/conversations/{uuid}", headers=chat["headers"]).get_json()
     assert (shown["deletedAt"] is not None, shown["messageCount"]) == (True, 2)
+
+
+def test_conversation_deleted_while_a_streamed_answer_comes_ends_the_stream_with_an_error(threaded_app, llm, chat):
+    uuid = chat["conversation"].uuid
+    with held_send(threaded_app, llm, "main streamed", chat) as outcome:
+        deleted = threaded_app.test_client().delete(f"{API}/conversations/{uuid}/permanent", headers=chat["headers"])
+        assert deleted.status_code == 200
+    sequence = events(outcome["text"])
+    assert [name for name, _ in sequence] == ["start", "delta", "error"]
+    assert sequence[-1][1] == {"status": 404, **NOT_FOUND["main"]}
+    with threaded_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Message)) == 0

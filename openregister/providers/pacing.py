@@ -1,0 +1,44 @@
+"""Waiting for pieces without being stuck in the wait: the reader can write a keep-alive, or see that its
+own client went away, while the provider thinks."""
+
+import threading
+from collections.abc import Iterator
+from queue import Empty, SimpleQueue
+
+from .base import Pieces
+
+_END = object()
+
+
+def paced(pieces: Pieces, every: float) -> Iterator[str | None]:
+    """The pieces, read in a thread of their own, with None whenever `every` seconds pass without one.
+
+    The reading thread touches nothing but `pieces`. What iterating `pieces` raises is raised here.
+    Closing this iterator (or leaving it) closes `pieces`, which ends the reading thread's wait.
+    """
+    queue: SimpleQueue = SimpleQueue()
+
+    def pump():
+        try:
+            for piece in pieces:
+                queue.put((piece, None))
+        except BaseException as error:  # handed over, and raised by the reader
+            queue.put((None, error))
+            return
+        queue.put((_END, None))
+
+    threading.Thread(target=pump, name="provider-pieces", daemon=True).start()
+    try:
+        while True:
+            try:
+                piece, error = queue.get(timeout=every)
+            except Empty:
+                yield None
+                continue
+            if error is not None:
+                raise error
+            if piece is _END:
+                return
+            yield piece
+    finally:
+        pieces.close()

@@ -1,0 +1,125 @@
+"""64 streamed answers at once on the default worker model (gthread, 32 threads a worker), while list and
+show stay responsive.
+
+Against gunicorn with the default gunicorn.conf.py, a loopback provider that streams each answer a
+piece every quarter of a second (a few seconds an answer). Each round measures list and show requests
+sent at a steady 25 a second, first alone, then while 64 clients each keep a streamed send open (the
+next as soon as one is done). Every stream must end with `done`, all 64 must have been open at once,
+and list and show must stay within a bounded slowdown of their own latency without the streams
+(median of the rounds; p99 within 10 times or p50 within 5 times, lenient for a loaded 2-core machine).
+The provider and the 64 clients run in processes of their own.
+"""
+
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from .conftest import running_server
+from .server import PROJECT
+from .test_slow_llm import p99, steady_reads
+
+pytestmark = [pytest.mark.live, pytest.mark.slow]
+
+STREAMS = 64
+PHASE_SECONDS = 8
+ROUNDS = 3
+MAX_P99_SLOWDOWN = 10
+MAX_P50_SLOWDOWN = 5
+QUESTION = "Stream this answer to me slowly, a word at a time, please"
+
+
+def stream_storm(base: str, headers: dict, conversations: list[str], seconds: float) -> dict:
+    """One client a conversation, each keeping a streamed send open (the next as soon as one ends) for
+    `seconds`. Runs in a process of its own; returns how each stream ended and the most open at once."""
+    stop = threading.Event()
+    lock = threading.Lock()
+    endings, open_now, most_open = [], 0, 0
+
+    def sender(uuid):
+        nonlocal open_now, most_open
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+            while not stop.is_set():
+                ending = None
+                with client.stream("POST", "/chat/send", json={"conversation": uuid, "message": QUESTION},
+                                   headers={"Accept": "text/event-stream"}) as response:
+                    for line in response.iter_lines():
+                        if line == "event: start":
+                            with lock:
+                                open_now += 1
+                                most_open = max(most_open, open_now)
+                        elif line in ("event: done", "event: error"):
+                            ending = line.split()[-1]
+                    with lock:
+                        open_now -= 1
+                endings.append((response.status_code, ending))
+
+    threads = [threading.Thread(target=sender, args=(uuid,)) for uuid in conversations]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=120)
+    return {"endings": endings, "most_open": most_open}
+
+
+@contextmanager
+def streaming_provider():
+    """The loopback chat-completions server in a process of its own; yields the base URL of /drip/0.25/."""
+    code = ("from tests.llm_server import LlmServer\n"
+            "server = LlmServer()\n"
+            "print(server.url('drip/0.25'), flush=True)\n"
+            "server.serve_forever()")
+    with subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            yield process.stdout.readline().strip()
+        finally:
+            process.terminate()
+
+
+def test_64_streams_at_once_leave_list_and_show_responsive(tmp_path):
+    llm_env = {"OPENREGISTER_LLM_PROVIDER": "openai", "OPENREGISTER_LLM_MODEL": "streaming-model"}
+    with streaming_provider() as llm_url, running_server(
+        tmp_path, workers=None, threads=None, OPENREGISTER_LLM_BASE_URL=llm_url, **llm_env
+    ) as server, ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as storms:
+        headers = server.headers("tester")
+        with httpx.Client(base_url=server.base, headers=headers, timeout=60) as client:
+            shown = [client.post("/conversations", json={"title": f"Shown {i}"}).json()["uuid"] for i in range(8)]
+            chats = [client.post("/conversations", json={"title": f"Chat {i}"}).json()["uuid"] for i in range(STREAMS)]
+        storms.submit(stream_storm, server.base, headers, [], 0).result()  # the storm's process is up
+        steady_reads(server, headers, shown, 2)  # and every worker too
+
+        quiet, stormy, endings, most_open = [], [], [], []
+        for _ in range(ROUNDS):
+            quiet.append(steady_reads(server, headers, shown, PHASE_SECONDS))
+            storm = storms.submit(stream_storm, server.base, headers, chats, PHASE_SECONDS + 2)
+            time.sleep(1.5)  # every client has a stream open
+            stormy.append(steady_reads(server, headers, shown, PHASE_SECONDS))
+            outcome = storm.result(timeout=180)
+            endings += outcome["endings"]
+            most_open.append(outcome["most_open"])
+
+    quiet_p99 = statistics.median(p99(phase) for phase in quiet)
+    stormy_p99 = statistics.median(p99(phase) for phase in stormy)
+    quiet_p50 = statistics.median(statistics.median(phase) for phase in quiet)
+    stormy_p50 = statistics.median(statistics.median(phase) for phase in stormy)
+    report = (
+        f"{os.cpu_count()} cores: list/show p50 {quiet_p50 * 1000:.0f} ms alone, {stormy_p50 * 1000:.0f} ms with "
+        f"{STREAMS} streams ({stormy_p50 / quiet_p50:.1f}x); p99 {quiet_p99 * 1000:.0f} ms alone, "
+        f"{stormy_p99 * 1000:.0f} ms with them ({stormy_p99 / quiet_p99:.1f}x); {len(endings)} streams, most open "
+        f"at once per round {most_open}; rounds p99 alone {[round(p99(phase) * 1000) for phase in quiet]} ms, "
+        f"with streams {[round(p99(phase) * 1000) for phase in stormy]} ms"
+    )
+    print(report)
+    assert endings and set(endings) == {(200, "done")}, report
+    assert max(most_open) == STREAMS, report
+    assert stormy_p99 <= MAX_P99_SLOWDOWN * quiet_p99 or stormy_p50 <= MAX_P50_SLOWDOWN * quiet_p50, report
