@@ -2,6 +2,7 @@
 
 from .agent import Agent
 from .conversation import Conversation
+from .counters import OrganisationCounter, PersonalCounter
 from .login_failure import LoginFailure
 from .message import ROLES, Feedback, Message
 from .organisation import Membership, Organisation
@@ -9,5 +10,5 @@ from .user import AppPassword, User
 
 __all__ = [
     "ROLES", "Agent", "AppPassword", "Conversation", "Feedback", "LoginFailure", "Membership", "Message", "Organisation",
-    "User",
+    "OrganisationCounter", "PersonalCounter", "User",
 ]
