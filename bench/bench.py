@@ -1,100 +1,291 @@
-"""Rough speed and memory of the hot routes, as ratios to a baseline measured in the same run.
+"""Speed of the hot routes, as ratios to floors measured in the same run on the same database file.
 
-    .venv/bin/python bench/bench.py [--conversations 500] [--messages 40] [--rounds 200]
+    .venv/bin/python bench/bench.py [--conversations 2000] [--messages 10] [--others 3] [--rounds 300]
+    .venv/bin/python bench/bench.py --scale [--large-users 10000] [--database-url URL] [--large-database-url URL]
 
-The baseline is GET /heartbeat (routing, auth-free, no database) through the same WSGI stack,
-so the ratios say what the database work and serialisation of each route cost on this machine,
-whatever else the machine is doing. Run by hand; nothing here is a test.
+Default mode: one user with `--conversations` x `--messages` (and `--others` users with as many
+again), then each route in process through the whole WSGI stack, against its floor: the same
+filtered, ordered, limited query done by hand with stdlib `sqlite3` and `json.dumps` on the same
+file. The ratio (ours / floor) is what the framework, the ORM, authentication and serialisation cost.
+
+Scale mode: `flask seed` fills a small database (10 users x 100 conversations x 10 messages) and a
+large one (`--large-users` x 100 x 10; 10,000 users is a million conversations and ten million
+messages), and the same routes are measured for user1 in both: the ratios large / small say what
+the size of the database costs. `--database-url`/`--large-database-url` reuse databases already
+seeded (with the same --random-seed), e.g. on PostgreSQL. Run by hand; nothing here is a test.
 """
 
 import argparse
+import json
+import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-import tracemalloc
 from datetime import timedelta
+from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from openregister import create_app
 from openregister.auth import issue_token
 from openregister.extensions import db
 from openregister.models import Conversation, Membership, Message, Organisation, User
 from openregister.models.base import utcnow
+from openregister.schemas.base import isoformat
 
 API = "/index.php/apps/openregister/api"
+SECRET = "b" * 64
 
 
-def seed(conversations: int, messages: int) -> User:
-    user = User(username="bench")
-    organisation = Organisation(name="Bench", slug="bench", owner=user)
-    db.session.add_all([user, organisation])
+def seed(conversations: int, messages: int, others: int) -> User:
+    organisation = Organisation(name="Bench", slug="bench")
+    db.session.add(organisation)
     db.session.flush()
-    db.session.add(Membership(organisation_id=organisation.id, user_id=user.id))
-    user.active_organisation_id = organisation.id
+    users = []
     start = utcnow() - timedelta(days=1)
-    for number in range(conversations):
-        conversation = Conversation(title=f"Conversation {number}", user=user, organisation_id=organisation.id,
-                                    metadata_={"n": number})
-        db.session.add(conversation)
+    for number in range(others + 1):
+        user = User(username=f"bench{number}" if number else "bench", active_organisation_id=organisation.id)
+        db.session.add(user)
         db.session.flush()
-        db.session.add_all(
-            Message(conversation_id=conversation.id, role="user" if i % 2 == 0 else "assistant",
-                    content=f"message {i} " * 20, sources=[], created=start + timedelta(seconds=i))
-            for i in range(messages)
-        )
+        db.session.add(Membership(organisation_id=organisation.id, user_id=user.id))
+        users.append(user)
+        rows = [{"title": f"Conversation {n}", "user_id": user.id, "organisation_id": organisation.id,
+                 "metadata_": {"n": n}, "updated": start + timedelta(seconds=n)} for n in range(conversations)]
+        ids = db.session.scalars(db.insert(Conversation).returning(Conversation.id, sort_by_parameter_order=True),
+                                 rows).all()
+        db.session.execute(db.insert(Message), [
+            {"conversation_id": conversation_id, "role": "user" if i % 2 == 0 else "assistant",
+             "content": f"message {i} " * 20, "sources": [], "created": start + timedelta(seconds=i)}
+            for conversation_id in ids for i in range(messages)])
     db.session.commit()
-    return user
+    return users[0]
 
 
-def measure(client, method, path, headers, rounds, **kwargs):
-    """Median seconds per request, peak traced memory of one request, and its SQL statements."""
+# CPU time of this thread: on a shared machine, wall time mostly measures how often the scheduler
+# takes the CPU away, and more so the longer a request runs. Everything measured here runs in this
+# thread (SQLite too); the time spent waiting for the disk or for PostgreSQL is not counted.
+CLOCK = time.thread_time
+
+
+def median_seconds(call, rounds: int) -> float:
+    for _ in range(min(20, rounds)):
+        call()
     timings = []
     for _ in range(rounds):
-        started = time.perf_counter()
+        started = CLOCK()
+        call()
+        timings.append(CLOCK() - started)
+    return statistics.median(timings)
+
+
+def request(client, method, path, headers, **kwargs):
+    def call():
         response = getattr(client, method)(path, headers=headers, **kwargs)
-        timings.append(time.perf_counter() - started)
         assert response.status_code < 300, (path, response.status_code, response.get_data(as_text=True)[:200])
+        return response
+    return call
+
+
+def statements_of(call) -> int:
     statements = []
     record = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", record)
-    tracemalloc.start()
-    getattr(client, method)(path, headers=headers, **kwargs)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    call()
     event.remove(db.engine, "before_cursor_execute", record)
-    return statistics.median(timings), peak, len(statements)
+    return len(statements)
+
+
+# The floors: the same work by hand, stdlib sqlite3 and json.dumps, the wire's keys and formats.
+def _stamp(text):
+    if text is None:
+        return None
+    return text[:19].replace(" ", "T") + "Z"
+
+
+CONVERSATION_COLUMNS = ("c.id, c.uuid, c.title, u.username, c.organisation_id, c.agent_id, c.metadata, c.deleted_at, "
+                        "c.created, c.updated, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)")
+
+
+def _conversation(row) -> dict:
+    return {"id": row[0], "uuid": row[1], "title": row[2], "userId": row[3], "organisation": row[4], "agentId": row[5],
+            "metadata": json.loads(row[6]), "deletedAt": _stamp(row[7]), "created": _stamp(row[8]),
+            "updated": _stamp(row[9]), "messageCount": row[10]}
+
+
+def _message(row) -> dict:
+    return {"id": row[0], "uuid": row[1], "conversationId": row[2], "role": row[3], "content": row[4],
+            "sources": json.loads(row[5]), "created": _stamp(row[6])}
+
+
+def floors(path: str, user_id: int, organisation_id: int, uuid: str):
+    connection = sqlite3.connect(path, check_same_thread=False)
+    listing = (f"SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN users u ON u.id = c.user_id "
+               "WHERE c.user_id = ? AND c.organisation_id = ? AND c.deleted_at IS NULL "
+               "ORDER BY c.updated DESC, c.id DESC LIMIT ? OFFSET 0")
+    listing_count = ("SELECT count(*) FROM conversations WHERE user_id = ? AND organisation_id = ? "
+                     "AND deleted_at IS NULL")
+    messages = ("SELECT id, uuid, conversation_id, role, content, sources, created FROM messages "
+                "WHERE conversation_id = ? ORDER BY created DESC, id DESC LIMIT ?")
+
+    def list_floor(limit):
+        def call():
+            rows = connection.execute(listing, (user_id, organisation_id, limit)).fetchall()
+            total = connection.execute(listing_count, (user_id, organisation_id)).fetchone()[0]
+            return json.dumps({"results": [_conversation(row) for row in rows], "total": total, "limit": limit,
+                               "offset": 0}, separators=(",", ":"))
+        return call
+
+    def show():
+        row = connection.execute(f"SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN users u ON u.id = c.user_id "
+                                 "WHERE c.uuid = ?", (uuid,)).fetchone()
+        body = _conversation(row)
+        body["messages"] = [_message(m) for m in reversed(connection.execute(messages, (row[0], 50)).fetchall())]
+        return json.dumps(body, separators=(",", ":"))
+
+    def page_of_messages():
+        conversation_id = connection.execute("SELECT id FROM conversations WHERE uuid = ?", (uuid,)).fetchone()[0]
+        rows = connection.execute(messages, (conversation_id, 50)).fetchall()
+        total = connection.execute("SELECT count(*) FROM messages WHERE conversation_id = ?",
+                                   (conversation_id,)).fetchone()[0]
+        return json.dumps({"results": [_message(m) for m in reversed(rows)], "total": total, "limit": 50, "offset": 0,
+                           "hasMore": len(rows) < total}, separators=(",", ":"))
+
+    def create():
+        now = utcnow()
+        new_uuid = __import__("uuid").uuid4().hex
+        cursor = connection.execute(
+            "INSERT INTO conversations (uuid, slug, title, user_id, organisation_id, metadata, created, updated) "
+            "VALUES (?, ?, ?, ?, ?, '{}', ?, ?)", (new_uuid, new_uuid[:11], "New", user_id, organisation_id, now, now))
+        connection.commit()
+        return json.dumps({"id": cursor.lastrowid, "uuid": new_uuid, "title": "New", "userId": "bench",
+                           "organisation": organisation_id, "agentId": None, "metadata": {}, "deletedAt": None,
+                           "created": isoformat(now), "updated": isoformat(now), "messageCount": 0},
+                          separators=(",", ":"))
+
+    return {"list 50": list_floor(50), "list 1": list_floor(1), "show": show, "messages": page_of_messages,
+            "create": create}
+
+
+def compare(options) -> None:
+    folder = tempfile.mkdtemp()
+    path = f"{folder}/bench.sqlite"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "JWT_SECRET": SECRET})
+    with app.app_context():
+        db.create_all()
+        user = seed(options.conversations, options.messages, options.others)
+        headers = {"Authorization": f"Bearer {issue_token(user)}"}
+        uuid = db.session.scalars(select(Conversation.uuid).where(Conversation.user_id == user.id).limit(1)).one()
+        user_id, organisation_id = user.id, user.active_organisation_id
+        db.session.remove()
+        client = app.test_client()
+        by_hand = floors(path, user_id, organisation_id, uuid)
+        cases = [
+            ("heartbeat", None, request(client, "get", f"{API}/heartbeat", {})),
+            ("list 50", "list 50", request(client, "get", f"{API}/conversations?limit=50", headers)),
+            ("list 1", "list 1", request(client, "get", f"{API}/conversations?limit=1", headers)),
+            ("show", "show", request(client, "get", f"{API}/conversations/{uuid}", headers)),
+            ("messages", "messages", request(client, "get", f"{API}/conversations/{uuid}/messages?limit=50", headers)),
+            ("create", "create", request(client, "post", f"{API}/conversations", headers, json={"title": "New"})),
+            ("chat send (offline)", "create", request(client, "post", f"{API}/chat/send", headers,
+                                                      json={"conversation": uuid, "message": "Hi"})),
+            ("stats", None, request(client, "get", f"{API}/chat/stats", headers)),
+        ]
+        total = options.conversations * (options.others + 1)
+        print(f"{total} conversations ({options.conversations} of the measured user) x {options.messages} messages, "
+              f"median of {options.rounds} rounds")
+        print(f"{'route':22} {'floor':>9} {'ours':>9} {'ratio':>7} {'SQL':>4}")
+        floor_seconds = {}
+        for name, floor_name, call in cases:
+            seconds = median_seconds(call, options.rounds)
+            floor = None
+            if floor_name:
+                floor = floor_seconds.get(floor_name) or median_seconds(by_hand[floor_name], options.rounds)
+                floor_seconds[floor_name] = floor
+            if name == "chat send (offline)":
+                floor = floor_seconds["ours create"]
+            floor_seconds["ours " + name] = seconds
+            shown = f"{floor * 1000:7.2f}ms" if floor else " " * 9
+            ratio = f"{seconds / floor:6.1f}x" if floor else " " * 7
+            print(f"{name:22} {shown} {seconds * 1000:7.2f}ms {ratio} {statements_of(call):4}")
+        print("(chat send's floor is our create)")
+
+
+def seed_with_flask(url: str, users: int, random_seed: int) -> None:
+    env = {"OPENREGISTER_DATABASE_URL": url, "OPENREGISTER_JWT_SECRET": SECRET,
+           "OPENREGISTER_INSTANCE_PATH": tempfile.mkdtemp(), "PATH": ""}
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([*flask, "db", "upgrade"], cwd=root, env=env, check=True, capture_output=True)
+    subprocess.run([*flask, "seed", "--users", str(users), "--conversations", "100", "--messages", "10",
+                    "--random-seed", str(random_seed)], cwd=root, env=env, check=True)
+
+
+def scale_routes(url: str, rounds: int) -> dict:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "JWT_SECRET": SECRET})
+    with app.app_context():
+        user = db.session.scalars(select(User).where(User.username_key == "user1")).one()
+        headers = {"Authorization": f"Bearer {issue_token(user)}"}
+        uuid = db.session.scalars(select(Conversation.uuid).where(Conversation.user_id == user.id,
+                                                                  Conversation.deleted_at.is_(None)).limit(1)).one()
+        db.session.remove()
+        client = app.test_client()
+        search = f"{API}/conversations?limit=50&_search=project"
+        cases = {
+            "list 50": request(client, "get", f"{API}/conversations?limit=50", headers),
+            "show": request(client, "get", f"{API}/conversations/{uuid}", headers),
+            "messages": request(client, "get", f"{API}/conversations/{uuid}/messages?limit=50", headers),
+            "chat send (offline)": request(client, "post", f"{API}/chat/send", headers,
+                                           json={"conversation": uuid, "message": "Hi"}),
+            "stats": request(client, "get", f"{API}/chat/stats", headers),
+        }
+        listing = client.get(f"{API}/openapi.json").get_json()["paths"].get(f"{API}/conversations", {})
+        if any(parameter["name"] == "_search" for parameter in listing.get("get", {}).get("parameters", [])):
+            cases["search"] = request(client, "get", search, headers)
+        results = {name: median_seconds(call, rounds) for name, call in cases.items()}
+        results["conversations in the database"] = db.session.scalar(select(func.count()).select_from(Conversation))
+        db.session.remove()
+        db.engine.dispose()
+        return results
+
+
+def scale(options) -> None:
+    folder = tempfile.mkdtemp()
+    small = options.database_url or f"sqlite:///{folder}/small.sqlite"
+    large = options.large_database_url or f"sqlite:///{folder}/large.sqlite"
+    if not options.database_url:
+        seed_with_flask(small, 10, options.random_seed)
+    if not options.large_database_url:
+        seed_with_flask(large, options.large_users, options.random_seed)
+    small_times = scale_routes(small, options.rounds)
+    large_times = scale_routes(large, options.rounds)
+    sizes = [times.pop("conversations in the database") for times in (small_times, large_times)]
+    print(f"user1's 100 conversations x 10 messages among {sizes[0]} and {sizes[1]} conversations; "
+          f"median of {options.rounds} rounds")
+    print(f"{'route':22} {'small':>9} {'large':>9} {'ratio':>7}")
+    for name, seconds in small_times.items():
+        print(f"{name:22} {seconds * 1000:7.2f}ms {large_times[name] * 1000:7.2f}ms {large_times[name] / seconds:6.2f}x")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--conversations", type=int, default=500)
-    parser.add_argument("--messages", type=int, default=40)
-    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--conversations", type=int, default=2000)
+    parser.add_argument("--messages", type=int, default=10)
+    parser.add_argument("--others", type=int, default=3, help="Other users with as many conversations.")
+    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--scale", action="store_true", help="Compare a small and a large seeded database.")
+    parser.add_argument("--large-users", type=int, default=10000)
+    parser.add_argument("--database-url", help="Scale mode: an already seeded small database.")
+    parser.add_argument("--large-database-url", help="Scale mode: an already seeded large database.")
+    parser.add_argument("--random-seed", type=int, default=1)
+    parser.add_argument("--wall", action="store_true", help="Measure wall time instead of CPU time (always in scale mode).")
     options = parser.parse_args()
-
-    folder = tempfile.mkdtemp()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite", "JWT_SECRET": "b" * 64})
-    with app.app_context():
-        db.create_all()
-        user = seed(options.conversations, options.messages)
-        headers = {"Authorization": f"Bearer {issue_token(user)}"}
-        uuid = db.session.scalars(db.select(Conversation.uuid).limit(1)).one()
-        client = app.test_client()
-        cases = [
-            ("GET /heartbeat (baseline)", "get", f"{API}/heartbeat", {}),
-            ("GET /conversations?limit=100", "get", f"{API}/conversations?limit=100", {}),
-            ("GET /conversations/{uuid}", "get", f"{API}/conversations/{uuid}", {}),
-            ("GET /conversations/{uuid}/messages", "get", f"{API}/conversations/{uuid}/messages?limit=50", {}),
-            ("POST /chat/send (offline)", "post", f"{API}/chat/send", {"json": {"conversation": uuid, "message": "Hi"}}),
-        ]
-        baseline = None
-        print(f"{options.conversations} conversations x {options.messages} messages, {options.rounds} rounds each")
-        print(f"{'route':40} {'median':>10} {'x baseline':>11} {'peak KiB':>9} {'SQL':>4}")
-        for name, method, path, kwargs in cases:
-            seconds, peak, statements = measure(client, method, path, headers, options.rounds, **kwargs)
-            baseline = baseline or seconds
-            print(f"{name:40} {seconds * 1000:8.2f}ms {seconds / baseline:10.1f}x {peak / 1024:9.0f} {statements:4}")
+    if options.wall or options.scale:
+        # The scale mode's queries run in PostgreSQL's processes too, which CPU time here would miss.
+        global CLOCK
+        CLOCK = time.perf_counter
+    scale(options) if options.scale else compare(options)
 
 
 if __name__ == "__main__":

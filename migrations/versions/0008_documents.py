@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

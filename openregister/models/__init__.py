@@ -3,6 +3,7 @@
 from ..extensions import db
 from .agent import Agent, AgentInvitation
 from .conversation import Conversation
+from .counters import OrganisationCounter, PersonalCounter
 from .document import Document, Passage
 from .login_failure import LoginFailure
 from .message import ROLES, Feedback, Message
@@ -16,5 +17,5 @@ register_search_index(db.metadata)
 
 __all__ = [
     "ROLES", "Agent", "AgentInvitation", "AppPassword", "Conversation", "Document", "Feedback", "LoginFailure",
-    "Membership", "Message", "Organisation", "Passage", "ShareLink", "User",
+    "Membership", "Message", "Organisation", "OrganisationCounter", "Passage", "PersonalCounter", "ShareLink", "User",
 ]

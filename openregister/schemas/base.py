@@ -5,14 +5,17 @@ from datetime import UTC, datetime
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from .dumping import CompiledDumpMixin
+
 
 def camelcase(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
 
 
-class CamelCaseSchema(Schema):
-    """Python attributes in snake_case, JSON keys in camelCase."""
+class CamelCaseSchema(CompiledDumpMixin, Schema):
+    """Python attributes in snake_case, JSON keys in camelCase; dumped by a serializer compiled once
+    from the fields (dumping.py)."""
 
     def on_bind_field(self, field_name, field_obj):
         if field_obj.data_key is None:
@@ -37,6 +40,10 @@ class Timestamp(fields.DateTime):
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else isoformat(value)
+
+    @staticmethod
+    def dump_value(value):
+        return isoformat(value)
 
 
 class WithValues:

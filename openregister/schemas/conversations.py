@@ -21,7 +21,7 @@ class ConversationSchema(CamelCaseSchema):
     id = fields.Integer(required=True)
     uuid = fields.String(required=True)
     title = fields.String(required=True)
-    user_id = fields.Function(lambda conversation: conversation.user.username, required=True, metadata={"type": "string"})
+    user_id = fields.Function(lambda conversation: conversation.owner_name, required=True, metadata={"type": "string"})
     organisation = fields.Integer(attribute="organisation_id", allow_none=True, required=True)
     agent_id = fields.Integer(allow_none=True, required=True)
     metadata_ = fields.Dict(data_key="metadata", required=True)

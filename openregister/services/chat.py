@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
-from ..models import Agent, Conversation, Message, User
+from ..models import Agent, Conversation, Message, OrganisationCounter, PersonalCounter, User
 from ..models.base import utcnow
 from ..pagination import Window, count
 from ..providers import ChatMessage, LlmSettings, Reply, provider_for
@@ -29,7 +29,6 @@ from .conversations import (
     page_messages,
     unique_title,
 )
-from .lookup import equals_or_null
 from .organisations import active_organisation_id, is_member
 from .retrieval import RetrievalPlan, RetrievalSettings, Retrieved, grounded_prompt, plan_for, retrieve, settings_for
 
@@ -345,16 +344,16 @@ def chat_stats(actor: User) -> dict:
     """Agents, conversations and messages in the actor's active organisation (all its members').
 
     Without an active organisation there is no tenant to count in, so only the actor's own are counted.
+    The counters are kept by the database in every transaction that changes the rows (models/counters.py),
+    so this is one read at any size.
     """
     organisation_id = active_organisation_id(actor)
-    agents = select(Agent).where(equals_or_null(Agent.organisation_id, organisation_id))
-    conversations = select(Conversation.id).where(equals_or_null(Conversation.organisation_id, organisation_id))
     if organisation_id is None:
-        agents = agents.where(Agent.owner_id == actor.id)
-        conversations = conversations.where(Conversation.user_id == actor.id)
-    messages = select(Message).where(Message.conversation_id.in_(conversations))
+        counter = db.session.get(PersonalCounter, actor.id, populate_existing=True)
+    else:
+        counter = db.session.get(OrganisationCounter, organisation_id, populate_existing=True)
     return {
-        "total_agents": count(agents),
-        "total_conversations": count(conversations),
-        "total_messages": count(messages),
+        "total_agents": counter.agents if counter else 0,
+        "total_conversations": counter.conversations if counter else 0,
+        "total_messages": counter.messages if counter else 0,
     }
