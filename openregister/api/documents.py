@@ -14,6 +14,7 @@ from ..schemas.documents import (
     DocumentUploadSchema,
 )
 from ..services import documents as service
+from ..services.transfer import content_disposition
 from ..services.extraction import ACCEPTED
 from . import protected
 from ..pagination import window
@@ -95,5 +96,7 @@ class DocumentContent(MethodView):
     def get(self, ref):
         """Download a document's original bytes."""
         document = service.get_document_for(g.current_user, ref)
-        return send_file(io.BytesIO(document.content), mimetype=document.mime_type, as_attachment=True,
-                         download_name=document.name, max_age=0)
+        response = send_file(io.BytesIO(document.content), mimetype=document.mime_type, max_age=0)
+        # A name may hold any character an upload sent; the header gets it made safe, as an export's title.
+        response.headers["Content-Disposition"] = content_disposition(document.name, "", fallback="document")
+        return response

@@ -129,10 +129,10 @@ def markdown(document: dict) -> str:
     return "".join(parts)
 
 
-def content_disposition(title: str, extension: str) -> str:
+def content_disposition(title: str, extension: str, *, fallback: str = "conversation") -> str:
     """attachment; with the title as a safe ASCII file name, and the title itself in filename*."""
-    safe = UNSAFE_FILE_NAME_CHARACTERS.sub("-", title)[:100] or "conversation"
-    original = (title or "conversation") + extension
+    safe = UNSAFE_FILE_NAME_CHARACTERS.sub("-", title)[:100] or fallback
+    original = (title or fallback) + extension
     return f"attachment; filename=\"{safe}{extension}\"; filename*=UTF-8''{quote(original, safe='')}"
 
 

@@ -172,6 +172,16 @@ def test_content_is_the_original_bytes_as_a_download(client, alice):
     assert response.headers["Content-Disposition"].startswith("attachment")
 
 
+def test_a_name_with_control_characters_downloads_under_a_safe_file_name(client, alice):
+    """Found by fuzzing: such a name went into the header as it was, and the server refused the response."""
+    document = upload(client, alice, GUIDE.encode(), "guide.md", name="Gu\x01ide\x7f é.md").get_json()
+    response = client.get(f"{API}/documents/{document['uuid']}/content", headers=alice)
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="Gu-ide---.md"; filename*=UTF-8\'\'')
+    assert all(32 <= ord(character) < 127 for character in disposition)
+
+
 def test_only_the_uploader_or_the_owner_deletes_and_passages_go_with_it(client, tenants, alice, auth_headers):
     bob, = [auth_headers(tenants["bob"])]
     by_alice = upload(client, alice, GUIDE.encode(), "guide.md").get_json()
