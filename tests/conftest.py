@@ -144,3 +144,15 @@ def count_queries(app):
 def row_count(model) -> int:
     db.session.expire_all()
     return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def migrated_app(tmp_path, monkeypatch):
+    """An app on a database of its own with no tables yet, for tests that run the migrations."""
+    monkeypatch.setenv("OPENREGISTER_INSTANCE_PATH", str(tmp_path))
+    with separate_database(tmp_path) as url:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "JWT_SECRET": "x" * 64})
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()

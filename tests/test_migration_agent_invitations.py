@@ -2,16 +2,14 @@
 
 from datetime import datetime
 
-import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, Table, inspect, select
 
-from openregister import create_app
 from openregister.auth import issue_token
 from openregister.extensions import db
 from openregister.models import User
 
-from .conftest import API, separate_database
+from .conftest import API
 
 THEN = datetime(2024, 1, 1)
 LISTS = {
@@ -21,17 +19,6 @@ LISTS = {
     4: ["bob", "bob", "Bob"],
     5: ["İlkay", "émile"],
 }
-
-
-@pytest.fixture
-def migrated_app(tmp_path, monkeypatch):
-    monkeypatch.setenv("OPENREGISTER_INSTANCE_PATH", str(tmp_path))
-    with separate_database(tmp_path) as url:
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "JWT_SECRET": "x" * 64})
-        with app.app_context():
-            yield app
-            db.session.remove()
-            db.engine.dispose()
 
 
 def table(name: str) -> Table:

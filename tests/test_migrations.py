@@ -3,30 +3,17 @@
 import importlib.util
 from pathlib import Path
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from openregister import create_app
 from openregister.auth import issue_token
 from openregister.extensions import db
 from openregister.models import User, search_index
 from openregister.models.search_index import include_name, is_search_object
 
-from .conftest import API, separate_database
-
-
-@pytest.fixture
-def migrated_app(tmp_path, monkeypatch):
-    monkeypatch.setenv("OPENREGISTER_INSTANCE_PATH", str(tmp_path))
-    with separate_database(tmp_path) as url:
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "JWT_SECRET": "x" * 64})
-        with app.app_context():
-            yield app
-            db.session.remove()
-            db.engine.dispose()
+from .conftest import API
 
 
 def schema_differences():

@@ -11,28 +11,10 @@ from openregister.models.base import utcnow
 
 from .. import factories
 from ..conftest import API, row_count
-from ..llm_server import LlmServer
 
 EXCHANGE_KEYS = {"message", "userMessage", "sources", "title", "conversation", "timings"}
 MESSAGE_KEYS = {"id", "uuid", "conversationId", "role", "content", "sources", "created"}
 ERROR_KEYS = {"error", "message"}
-
-
-@pytest.fixture
-def agent(tenants):
-    agent = factories.make_agent(tenants["alice"], tenants["acme"], prompt="You help Acme's staff.")
-    db.session.commit()
-    return agent
-
-
-@pytest.fixture
-def llm_server(app):
-    """A chat-completions server that the app's openai provider is pointed at."""
-    with LlmServer() as server:
-        app.config.update(
-            LLM_PROVIDER="openai", LLM_BASE_URL=server.url("ok"), LLM_MODEL="server-model", LLM_TIMEOUT=5.0
-        )
-        yield server
 
 
 def send(client, headers, path="/chat/send", **body):

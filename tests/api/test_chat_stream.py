@@ -9,27 +9,10 @@ from openregister.models.base import utcnow
 
 from .. import factories
 from ..conftest import API, row_count
-from ..llm_server import LlmServer
 from ..sse import events, parse
 from .test_chat import ERROR_KEYS, EXCHANGE_KEYS, MESSAGE_KEYS, conversation_of, stored
 
 STREAM = {"Accept": "text/event-stream"}
-
-
-@pytest.fixture
-def agent(tenants):
-    agent = factories.make_agent(tenants["alice"], tenants["acme"], prompt="You help Acme's staff.")
-    db.session.commit()
-    return agent
-
-
-@pytest.fixture
-def llm_server(app):
-    with LlmServer() as server:
-        app.config.update(
-            LLM_PROVIDER="openai", LLM_BASE_URL=server.url("ok"), LLM_MODEL="server-model", LLM_TIMEOUT=5.0
-        )
-        yield server
 
 
 def stream(client, headers, path="/chat/send", accept=STREAM, **body):
