@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -116,3 +117,18 @@ class LiveServer:
 
     def engine(self):
         return create_engine(self.database_url)
+
+
+@contextmanager
+def llm_server_process(path: str):
+    """The loopback chat-completions server (tests/llm_server.py) in a process of its own, so that its work
+    does not share this process's interpreter lock; yields the base URL of its route `path`."""
+    code = ("from tests.llm_server import LlmServer\n"
+            "server = LlmServer()\n"
+            f"print(server.url({path!r}), flush=True)\n"
+            "server.serve_forever()")
+    with subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            yield process.stdout.readline().strip()
+        finally:
+            process.terminate()

@@ -13,19 +13,16 @@ import itertools
 import multiprocessing
 import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import contextmanager
 
 import httpx
 import pytest
 from sqlalchemy import text
 
 from .conftest import running_server
-from .server import PROJECT
+from .server import llm_server_process
 
 pytestmark = [
     pytest.mark.live,
@@ -96,20 +93,6 @@ def chat_storm(base: str, headers: dict, conversations: list[str], seconds: floa
     return outcomes
 
 
-@contextmanager
-def slow_provider():
-    """The loopback chat-completions server in a process of its own; yields the base URL of /delay/1-3/."""
-    code = ("from tests.llm_server import LlmServer\n"
-            "server = LlmServer()\n"
-            "print(server.url('delay/1-3'), flush=True)\n"
-            "server.serve_forever()")
-    with subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT, stdout=subprocess.PIPE, text=True) as process:
-        try:
-            yield process.stdout.readline().strip()
-        finally:
-            process.terminate()
-
-
 def long_transactions(engine) -> int:
     """Sessions of the database in a transaction for a second or more: one spanning a provider wait would be."""
     with engine.connect() as connection:
@@ -121,7 +104,7 @@ def long_transactions(engine) -> int:
 
 def test_slow_llm_does_not_stall_list_and_show(tmp_path):
     llm_env = {"OPENREGISTER_LLM_PROVIDER": "openai", "OPENREGISTER_LLM_MODEL": "slow-model"}
-    with slow_provider() as llm_url, running_server(
+    with llm_server_process("delay/1-3") as llm_url, running_server(
         tmp_path, workers=None, threads=None, OPENREGISTER_LLM_BASE_URL=llm_url, **llm_env
     ) as server, ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as storms:
         headers = server.headers("tester")

@@ -13,18 +13,15 @@ The provider and the 64 clients run in processes of their own.
 import multiprocessing
 import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 
 import httpx
 import pytest
 
 from .conftest import running_server
-from .server import PROJECT
+from .server import llm_server_process
 from .test_slow_llm import p99, steady_reads
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
@@ -72,23 +69,9 @@ def stream_storm(base: str, headers: dict, conversations: list[str], seconds: fl
     return {"endings": endings, "most_open": most_open}
 
 
-@contextmanager
-def streaming_provider():
-    """The loopback chat-completions server in a process of its own; yields the base URL of /drip/0.25/."""
-    code = ("from tests.llm_server import LlmServer\n"
-            "server = LlmServer()\n"
-            "print(server.url('drip/0.25'), flush=True)\n"
-            "server.serve_forever()")
-    with subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT, stdout=subprocess.PIPE, text=True) as process:
-        try:
-            yield process.stdout.readline().strip()
-        finally:
-            process.terminate()
-
-
 def test_64_streams_at_once_leave_list_and_show_responsive(tmp_path):
     llm_env = {"OPENREGISTER_LLM_PROVIDER": "openai", "OPENREGISTER_LLM_MODEL": "streaming-model"}
-    with streaming_provider() as llm_url, running_server(
+    with llm_server_process("drip/0.25") as llm_url, running_server(
         tmp_path, workers=None, threads=None, OPENREGISTER_LLM_BASE_URL=llm_url, **llm_env
     ) as server, ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as storms:
         headers = server.headers("tester")
