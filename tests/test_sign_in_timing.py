@@ -14,7 +14,7 @@ from openregister.extensions import db
 from . import factories
 from .conftest import API, basic
 
-TRIES = 50
+TRIES = 30
 
 
 @pytest.fixture
