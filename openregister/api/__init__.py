@@ -3,7 +3,7 @@
 import importlib
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypedDict, TypeVar, Unpack
 
 from flask import Flask, Request, current_app, request
 from flask_smorest import Api
@@ -27,6 +27,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 # A view's schema: the class or an instance.
 SchemaArg = type[Schema] | Schema
+
+
+class ResponseDocs(TypedDict, total=False):
+    """What smorest's response and alt_response document of a response besides its status and schema."""
+
+    content_type: str | None
+    description: str | None
+    example: Any
+    examples: Mapping[str, Any] | None
+    headers: Mapping[str, Any] | None
 
 
 class Parser(FlaskParser):
@@ -104,15 +114,7 @@ class Blueprint(SmorestBlueprint):
         ) -> Callable[[Callable[..., Any]], Callable[..., Any]]: ...
 
         def response(
-            self,
-            status_code: int,
-            schema: SchemaArg | None = None,
-            *,
-            content_type: str | None = None,
-            description: str | None = None,
-            example: Any = None,
-            examples: Mapping[str, Any] | None = None,
-            headers: Mapping[str, Any] | None = None,
+            self, status_code: int, schema: SchemaArg | None = None, **docs: Unpack[ResponseDocs]
         ) -> Callable[[Callable[..., Any]], Callable[..., Any]]: ...
 
         def alt_response(
@@ -121,12 +123,8 @@ class Blueprint(SmorestBlueprint):
             response: str | None = None,
             *,
             schema: SchemaArg | None = None,
-            content_type: str | None = None,
-            description: str | None = None,
-            example: Any = None,
-            examples: Mapping[str, Any] | None = None,
-            headers: Mapping[str, Any] | None = None,
             success: bool = False,
+            **docs: Unpack[ResponseDocs],
         ) -> Callable[[F], F]: ...
 
         @staticmethod
