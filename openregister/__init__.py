@@ -1,7 +1,9 @@
 """openregister-flask: OpenRegister's AI conversations API, without Nextcloud."""
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 
@@ -15,7 +17,7 @@ from .extensions import api, db, migrate
 from .models.search_index import include_name as include_search_name, is_search_object
 
 
-def create_app(test_config=None):
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py and OPENREGISTER_* variables (or test_config)."""
     app = Flask(
         __name__,

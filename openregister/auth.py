@@ -3,6 +3,7 @@
 import secrets
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from flask import current_app, g, request
@@ -16,6 +17,9 @@ from .models.base import utcnow
 from .models.user import hash_app_password
 from .services import login_throttle
 from .services.users import find_user, user_for_external_subject
+
+if TYPE_CHECKING:
+    from jwt.algorithms import AllowedPublicKeys
 
 ACCESS = "access"
 REFRESH = "refresh"
@@ -35,8 +39,9 @@ def issue_token(user: User, kind: str = ACCESS) -> str:
     ttl = config["ACCESS_TOKEN_TTL"] if kind == ACCESS else config["REFRESH_TOKEN_TTL"]
     # `sub` is the user's uuid, never reused (a name can be deleted and taken again); `gen` is the
     # user's token generation, advanced by a new password, disabling or deleting: older tokens end.
-    claims = {"sub": user.uuid, "gen": user.token_generation, "iat": now, "exp": now + timedelta(seconds=ttl),
-              "type": kind}
+    claims: dict[str, Any] = {
+        "sub": user.uuid, "gen": user.token_generation, "iat": now, "exp": now + timedelta(seconds=ttl), "type": kind,
+    }
     if config["JWT_ISSUER"]:
         claims["iss"] = config["JWT_ISSUER"]
     if config["JWT_AUDIENCE"]:
@@ -50,7 +55,7 @@ def issue_token(user: User, kind: str = ACCESS) -> str:
     return jwt.encode(claims, config["JWT_SECRET"], algorithm=algorithms[0])
 
 
-def _verification_key(token: str, algorithm: str):
+def _verification_key(token: str, algorithm: str) -> tuple["AllowedPublicKeys | str | bytes", list[str]]:
     config = current_app.config
     if algorithm.startswith("HS"):
         return config["JWT_SECRET"], _local_algorithms()
@@ -71,7 +76,7 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
     return _jwks_clients[url]
 
 
-def decode_token(token: str, kind: str = ACCESS) -> dict:
+def decode_token(token: str, kind: str = ACCESS) -> dict[str, Any]:
     """The verified claims of a token of the given kind; raises Unauthorized otherwise."""
     config = current_app.config
     try:
@@ -111,6 +116,7 @@ def user_from_token(token: str, kind: str = ACCESS) -> User:
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject or len(subject) > 255:
         raise Unauthorized("Invalid token", "The token's subject is not a user id.", code="invalid_token")
+    user: User | None
     if claims["external"]:
         user = user_for_external_subject(str(claims.get("iss") or "")[:255], subject)
     else:
@@ -157,7 +163,7 @@ def check_credentials(username: str, secret: str) -> User | None:
             AppPassword.secret_hash == hash_app_password(secret),
         )
     ).first()
-    if app_password is not None and not user.disabled:
+    if app_password is not None and user is not None and not user.disabled:
         _note_app_password_use(app_password)
         return user
     stored = user.password_hash if user is not None and user.password_hash else _dummy_password_hash()

@@ -2,27 +2,32 @@
 errors go to stderr with a non-zero exit."""
 
 import sys
+from collections.abc import Callable, Sequence
+from typing import BinaryIO, TextIO, TypeVar
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 
 from .auth import issue_token
 from .errors import ApiError
 from .extensions import db
+from .models import User
 from .schemas.base import isoformat
 from .services import login_throttle, transfer
 from .services import users as service
 from .services.users import create_app_password, create_user, find_user
 
+R = TypeVar("R")
 
-def _user_or_exit(name: str):
+
+def _user_or_exit(name: str) -> User:
     user = find_user(name)
     if user is None:
         raise click.ClickException(f"No user named {name!r}.")
     return user
 
 
-def _run(action):
+def _run(action: Callable[[], R]) -> R:
     """Run a service call and commit; an ApiError becomes a ClickException (stderr, exit 1), writing nothing."""
     try:
         result = action()
@@ -33,7 +38,7 @@ def _run(action):
     return result
 
 
-def _table(header: tuple, rows: list[tuple]) -> str:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> str:
     """Columns padded to their widest cell, two spaces apart."""
     lines = [tuple(str(cell) for cell in row) for row in [header, *rows]]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
@@ -43,11 +48,12 @@ def _table(header: tuple, rows: list[tuple]) -> str:
 def _password(password_stdin: bool) -> str:
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    return password
 
 
 @click.group("user")
-def user_group():
+def user_group() -> None:
     """Manage users."""
 
 
@@ -55,18 +61,17 @@ def user_group():
 @click.argument("name")
 @click.option("--password", help="The user's password (asked twice, without echo, when not given).")
 @click.option("--organisation", "organisation_name", help="Join this organisation (created if new) and make it active.")
-def create_user_command(name, password, organisation_name):
+def create_user_command(name: str, password: str | None, organisation_name: str | None) -> None:
     """Create a user."""
-    if password is None:
-        password = _password(False)
-    _run(lambda: create_user(name, password, organisation_name=organisation_name))
+    chosen = _password(False) if password is None else password
+    _run(lambda: create_user(name, chosen, organisation_name=organisation_name))
     click.echo(f"Created user {name.strip()}.", err=True)
 
 
 @user_group.command("set-password")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from one line of standard input.")
-def set_password_command(name, password_stdin):
+def set_password_command(name: str, password_stdin: bool) -> None:
     """Set a user's password; every token issued to them before ends."""
     user = _user_or_exit(name)
     password = _password(password_stdin)
@@ -75,9 +80,9 @@ def set_password_command(name, password_stdin):
 
 
 @user_group.command("list")
-def list_users_command():
+def list_users_command() -> None:
     """List users: name, organisations (* marks the active one), created, state."""
-    rows = []
+    rows: list[tuple[str, str, str, str]] = []
     for user in service.list_users():
         organisations = ", ".join(
             ("*" if membership.organisation_id == user.active_organisation_id else "") + membership.organisation.name
@@ -90,26 +95,28 @@ def list_users_command():
 
 @user_group.command("disable")
 @click.argument("name")
-def disable_user_command(name):
+def disable_user_command(name: str) -> None:
     """Disable a user: every credential is refused, and every token issued before ends for good."""
-    user = _user_or_exit(name)
-    _run(lambda: service.set_disabled(user, True))
-    click.echo(f"Disabled {user.username}.", err=True)
+    _set_disabled(name, True)
 
 
 @user_group.command("enable")
 @click.argument("name")
-def enable_user_command(name):
+def enable_user_command(name: str) -> None:
     """Enable a disabled user: passwords and app passwords work again (earlier tokens stay ended)."""
+    _set_disabled(name, False)
+
+
+def _set_disabled(name: str, disabled: bool) -> None:
     user = _user_or_exit(name)
-    _run(lambda: service.set_disabled(user, False))
-    click.echo(f"Enabled {user.username}.", err=True)
+    _run(lambda: service.set_disabled(user, disabled))
+    click.echo(f"{'Disabled' if disabled else 'Enabled'} {user.username}.", err=True)
 
 
 @user_group.command("delete")
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def delete_user_command(name, yes):
+def delete_user_command(name: str, yes: bool) -> None:
     """Delete a user with their conversations, feedback, app passwords, agents and the organisations they own alone."""
     user = _user_or_exit(name)
     if not yes:
@@ -122,21 +129,21 @@ def delete_user_command(name, yes):
 @user_group.command("unlock")
 @click.argument("name", required=False)
 @click.option("--address", help="Lift every lock that involves this client address.")
-def unlock_command(name, address):
+def unlock_command(name: str | None, address: str | None) -> None:
     """Lift sign-in lock-outs: those that involve NAME, or --address; with neither, all."""
     removed = login_throttle.unlock(name, address)
     click.echo(f"Lifted {removed} lock-out counter(s).", err=True)
 
 
 @click.group("app-password")
-def app_password_group():
+def app_password_group() -> None:
     """Manage app passwords."""
 
 
 @app_password_group.command("create")
 @click.argument("name")
 @click.option("--label", default="app password", help="What the app password is for.")
-def create_app_password_command(name, label):
+def create_app_password_command(name: str, label: str) -> None:
     """Create an app password for a user and print it."""
     secret = create_app_password(_user_or_exit(name), label)
     db.session.commit()
@@ -145,7 +152,7 @@ def create_app_password_command(name, label):
 
 @app_password_group.command("list")
 @click.argument("name")
-def list_app_passwords_command(name):
+def list_app_passwords_command(name: str) -> None:
     """List a user's app passwords: id, label, created, last used (never the secret)."""
     rows = [
         (app_password.id, app_password.name, isoformat(app_password.created),
@@ -158,7 +165,7 @@ def list_app_passwords_command(name):
 @app_password_group.command("revoke")
 @click.argument("name")
 @click.argument("app_password_id", metavar="ID", type=int)
-def revoke_app_password_command(name, app_password_id):
+def revoke_app_password_command(name: str, app_password_id: int) -> None:
     """Revoke one of a user's app passwords."""
     user = _user_or_exit(name)
     _run(lambda: service.revoke_app_password(user, app_password_id))
@@ -167,7 +174,7 @@ def revoke_app_password_command(name, app_password_id):
 
 @click.command("token")
 @click.argument("name")
-def token_command(name):
+def token_command(name: str) -> None:
     """Print an access token (JWT) for a user."""
     user = _user_or_exit(name)
     if user.disabled:
@@ -176,7 +183,7 @@ def token_command(name):
 
 
 @click.group("conversations")
-def conversations_group():
+def conversations_group() -> None:
     """Export and import a user's conversations (in their active organisation)."""
 
 
@@ -184,7 +191,7 @@ def conversations_group():
 @click.argument("name")
 @click.option("--output", type=click.File("w", encoding="utf-8"), default="-",
               help="Write the NDJSON here instead of to standard output.")
-def export_conversations_command(name, output):
+def export_conversations_command(name: str, output: TextIO) -> None:
     """Export a user's conversations as NDJSON, one export document a line, as the API's export."""
     user = _user_or_exit(name)
     exported = 0
@@ -199,7 +206,7 @@ def export_conversations_command(name, output):
 @conversations_group.command("import")
 @click.argument("name")
 @click.argument("file", type=click.File("rb"))
-def import_conversations_command(name, file):
+def import_conversations_command(name: str, file: BinaryIO) -> None:
     """Import conversations for a user, all or nothing, as the API's import: FILE is an export document,
     NDJSON of them (named *.ndjson or *.jsonl), or ChatGPT's conversations.json."""
     user = _user_or_exit(name)
@@ -210,7 +217,7 @@ def import_conversations_command(name, file):
     click.echo(f"Imported {len(conversations)} conversations for {user.username}.", err=True)
 
 
-def register_cli(app) -> None:
+def register_cli(app: Flask) -> None:
     from .cli_documents import documents_group
     from .cli_seed import seed_command
 

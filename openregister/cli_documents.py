@@ -1,6 +1,7 @@
 """`flask documents import` and `flask documents reindex`: an organisation's documents from the command line."""
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -16,7 +17,7 @@ from .services.lookup import find_by_ref
 
 
 @click.group("documents")
-def documents_group():
+def documents_group() -> None:
     """Import documents and recompute their embeddings."""
 
 
@@ -30,8 +31,8 @@ def organisation_named(ref: str) -> Organisation:
     return organisation
 
 
-def files_in(paths) -> list[Path]:
-    files = []
+def files_in(paths: Iterable[str]) -> list[Path]:
+    files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
             files.extend(sorted(item for item in path.rglob("*") if item.is_file() and not item.name.startswith(".")))
@@ -45,7 +46,7 @@ def files_in(paths) -> list[Path]:
 @documents_group.command("import")
 @click.argument("organisation_ref", metavar="ORG")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(), metavar="PATH...")
-def import_command(organisation_ref, paths):
+def import_command(organisation_ref: str, paths: tuple[str, ...]) -> None:
     """Upload files (folders: every file in them) into an organisation, owned by its owner.
 
     Files of another type or over OPENREGISTER_MAX_DOCUMENT_SIZE are skipped and named on stderr.
@@ -54,7 +55,8 @@ def import_command(organisation_ref, paths):
     files = files_in(paths)
     embedder = embedder_for(EmbeddingSettings.from_config(current_app.config))
     limit = current_app.config["MAX_DOCUMENT_SIZE"]
-    imported, failed, skipped = 0, 0, []
+    imported, failed = 0, 0
+    skipped: list[str] = []
     with click.progressbar(files, label="Documents", file=sys.stderr) as bar:
         for path in bar:
             if path.stat().st_size > limit:
@@ -79,7 +81,7 @@ def import_command(organisation_ref, paths):
 
 @documents_group.command("reindex")
 @click.argument("organisation_ref", metavar="[ORG]", required=False)
-def reindex_command(organisation_ref):
+def reindex_command(organisation_ref: str | None) -> None:
     """Recompute the passages' embeddings (of one organisation, or all) with the configured embedding model."""
     embedder = embedder_for(EmbeddingSettings.from_config(current_app.config))
     if embedder is None:
@@ -90,12 +92,16 @@ def reindex_command(organisation_ref):
     counting = select(func.count(Passage.id))
     if organisation_id is not None:
         counting = counting.where(Passage.organisation_id == organisation_id)
-    total = db.session.scalar(counting)
+    total = db.session.scalar(counting) or 0
     try:
         with click.progressbar(length=total, label="Passages", file=sys.stderr) as bar:
-            # Committed batch by batch, so that an interrupted run keeps what it did.
-            done = reindex_passages(organisation_id, embedder,
-                                    progress=lambda count: (db.session.commit(), bar.update(count)))
+
+            def progress(count: int) -> None:
+                # Committed batch by batch, so that an interrupted run keeps what it did.
+                db.session.commit()
+                bar.update(count)
+
+            done = reindex_passages(organisation_id, embedder, progress=progress)
     except EmbeddingError as error:
         db.session.rollback()
         raise click.ClickException(f"The embedding server failed; passages embedded so far are kept: {error}") from None

@@ -2,7 +2,9 @@
 
 import os
 import secrets
+from collections.abc import Iterable, Mapping, MutableMapping
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
@@ -135,9 +137,9 @@ INTEGER_SETTINGS = (
 ALLOWED_JWT_ALGORITHMS = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256"}
 
 
-def database_uri(config, instance_path: str) -> str:
+def database_uri(config: Mapping[str, Any], instance_path: str) -> str:
     """The SQLAlchemy URL: configured, else DATABASE_URL, else a SQLite file in the instance folder."""
-    url = config.get("SQLALCHEMY_DATABASE_URI") or config.get("DATABASE_URL") or os.environ.get("DATABASE_URL")
+    url: str | None = config.get("SQLALCHEMY_DATABASE_URI") or config.get("DATABASE_URL") or os.environ.get("DATABASE_URL")
     if not url:
         return "sqlite:///" + str(Path(instance_path) / "openregister.sqlite")
     # psycopg 3 is the driver we ship; plain postgres URLs would ask SQLAlchemy for psycopg2.
@@ -147,7 +149,7 @@ def database_uri(config, instance_path: str) -> str:
     return url
 
 
-def engine_options(config) -> dict:
+def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
     """SQLAlchemy's engine options, with the pool sized by DATABASE_POOL_SIZE and DATABASE_MAX_CONNECTIONS.
 
     In-memory SQLite has one connection and no pool to size.
@@ -175,17 +177,17 @@ def jwt_secret(instance_path: str) -> str:
     return path.read_text().strip()
 
 
-def comma_separated(value) -> list[str]:
+def comma_separated(value: str | Iterable[str] | None) -> list[str]:
     """A list setting, given as a list or as a comma-separated string (as the environment gives it)."""
     if isinstance(value, str):
         return [name.strip() for name in value.split(",") if name.strip()]
     return list(value or [])
 
 
-def check_config(config) -> None:
+def check_config(config: MutableMapping[str, Any]) -> None:
     """Fail at start-up on values the environment supplied in the wrong shape."""
     for name in INTEGER_SETTINGS:
-        value = config.get(name)
+        value: Any = config.get(name)  # whatever the environment supplied: int() decides
         try:
             config[name] = int(value)
         except (TypeError, ValueError):

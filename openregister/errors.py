@@ -7,14 +7,20 @@ else, routing failures included, gets `render_error`.
 
 import logging
 import re
+from collections.abc import Callable, Mapping
+from typing import Any, TypedDict, Unpack
 
-from flask import current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .extensions import db
 
 log = logging.getLogger(__name__)
+
+# What a JSON error body's "errors" holds: field name -> problems for a validation error, or what
+# else an error says about where it happened (an import's position, field and problem).
+ErrorDetails = Mapping[str, Any]
 
 
 def error_code(title: str) -> str:
@@ -34,7 +40,15 @@ class ApiError(Exception):
     code = "internal_server_error"
     title = "Internal Server Error"
 
-    def __init__(self, title=None, message=None, *, code=None, errors=None, headers=None):
+    def __init__(
+        self,
+        title: str | None = None,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        errors: ErrorDetails | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message or title or self.title)
         if title is not None and code is None:
             raise TypeError(f"{type(self).__name__}({title!r}) needs code=: renderers match errors by code")
@@ -43,6 +57,14 @@ class ApiError(Exception):
         self.message = message or self.title
         self.errors = errors
         self.headers = headers
+
+
+class ErrorOptions(TypedDict, total=False):
+    """The keyword arguments of ApiError, for subclasses that pass them on."""
+
+    code: str | None
+    errors: ErrorDetails | None
+    headers: Mapping[str, str] | None
 
 
 class BadRequest(ApiError):
@@ -56,7 +78,7 @@ class Unauthorized(ApiError):
     status = 401
     title = "Unauthorized"
 
-    def __init__(self, title=None, message=None, **kwargs):
+    def __init__(self, title: str | None = None, message: str | None = None, **kwargs: Unpack[ErrorOptions]) -> None:
         kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="openregister", Basic realm="openregister"'})
         super().__init__(title, message, **kwargs)
 
@@ -123,29 +145,31 @@ class ProviderTimeout(ApiError):
 class HttpError(ApiError):
     """An HTTP error that Flask or Werkzeug raised (routing, 413, ...), with a code spelled like its name."""
 
-    def __init__(self, error: HTTPException):
+    def __init__(self, error: HTTPException) -> None:
         headers = {}
-        if error.code == 405 and error.valid_methods:
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
         super().__init__(error.name, error.description or error.name, code=error_code(error.name), headers=headers)
         self.status = error.code or 500
 
 
-def json_response(status: int, body: dict, headers=None):
+def json_response(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> Response:
     response = jsonify(body)
     response.status_code = status
     response.headers.extend(headers or {})
     return response
 
 
-def error_response(status, title, message, errors=None, headers=None):
-    body = {"error": title, "message": message}
+def error_response(
+    status: int, title: str, message: str, errors: ErrorDetails | None = None, headers: Mapping[str, str] | None = None
+) -> Response:
+    body: dict[str, Any] = {"error": title, "message": message}
     if errors is not None:
         body["errors"] = errors
     return json_response(status, body, headers)
 
 
-def validation_errors(messages):
+def validation_errors(messages: str | list[Any] | dict[Any, Any]) -> dict[str, Any]:
     """Field name -> list of problems, whatever nesting marshmallow or webargs produced."""
     if isinstance(messages, dict):
         # webargs wraps the messages in the location they came from ("json", "query")
@@ -155,7 +179,7 @@ def validation_errors(messages):
     return {"_schema": messages if isinstance(messages, list) else [messages]}
 
 
-def describe(errors):
+def describe(errors: Mapping[str, Any]) -> str:
     first_field, problems = next(iter(errors.items()))
     problem = problems[0] if isinstance(problems, list) and problems else problems
     if isinstance(problem, dict):
@@ -178,27 +202,30 @@ def as_api_error(error: Exception) -> ApiError:
     return ApiError(message="The server failed to complete the request.")
 
 
-def render_error(error: ApiError):
+Renderer = Callable[[ApiError], Response]
+
+
+def render_error(error: ApiError) -> Response:
     """The one error body: {"error": title, "message"[, "errors"]}."""
     return error_response(error.status, error.title, error.message, error.errors, error.headers)
 
 
-def renderer():
+def renderer() -> Renderer:
     """The error renderer of the innermost blueprint of the request that has one, else render_error."""
     for name in request.blueprints:
-        render = getattr(current_app.blueprints.get(name), "render_error", None)
+        render: Renderer | None = getattr(current_app.blueprints.get(name), "render_error", None)
         if render is not None:
             return render
     return render_error
 
 
-def handle_error(error: Exception):
+def handle_error(error: Exception) -> Response:
     """Every error handler of the app: roll back whatever the request wrote, then render."""
     db.session.rollback()
     return renderer()(as_api_error(error))
 
 
-def register_error_handlers(app):
+def register_error_handlers(app: Flask) -> None:
     # Registered for each class, as flask-smorest registers its own HTTPException handler.
     for error_class in (ApiError, ValidationError, HTTPException, Exception):
         app.register_error_handler(error_class, handle_error)

@@ -7,14 +7,20 @@ import logging
 import math
 import re
 import uuid
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from flask import current_app, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
 from gunicorn.glogging import Logger as GunicornLogger
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import BadRequest
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 MAX_JSON_DEPTH = 64
 MAX_JSON_NUMBER_LENGTH = 100
@@ -23,7 +29,7 @@ SURROGATE = re.compile("[\ud800-\udfff]")
 NUL = "\x00"
 
 
-def _refuse(problem: str):
+def _refuse(problem: str) -> NoReturn:
     raise BadRequest("Malformed JSON", f"The request body is not acceptable JSON: {problem}.", code="malformed_json")
 
 
@@ -42,13 +48,13 @@ def _parse_float(text: str) -> float:
     return value
 
 
-def _parse_constant(name: str):
+def _parse_constant(name: str) -> NoReturn:
     _refuse(f"{name} is not a JSON number")
 
 
-def _check_structure(value) -> None:
+def _check_structure(value: object) -> None:
     """Refuse nesting deeper than MAX_JSON_DEPTH and strings (keys too) with lone surrogates or NUL."""
-    stack = [(value, 1)]
+    stack: list[tuple[object, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, (dict, list)):
@@ -74,7 +80,7 @@ class StrictJSONProvider(DefaultJSONProvider):
     what Python's json would accept but nothing after it can store or serve: NaN and Infinity, numbers
     past 64 bits, nesting past MAX_JSON_DEPTH levels, lone surrogates and NUL."""
 
-    def loads(self, s, **kwargs):
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         try:
             value = json.loads(s, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant,
                                **kwargs)
@@ -93,10 +99,10 @@ class PrettyUrls:
     calls either, depending on how its page was served, so both reach the same routes. The mount
     point itself (/openregister when mounted there, with an empty PATH_INFO) is the index, not a redirect."""
 
-    def __init__(self, wsgi_app):
+    def __init__(self, wsgi_app: "WSGIApplication") -> None:
         self.wsgi_app = wsgi_app
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: "WSGIEnvironment", start_response: "StartResponse") -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if not path:
             environ["PATH_INFO"] = "/"
@@ -105,15 +111,17 @@ class PrettyUrls:
         return self.wsgi_app(environ, start_response)
 
 
-def register_wsgi_middleware(app) -> None:
+def register_wsgi_middleware(app: Flask) -> None:
     """Serve the pretty URLs, and trust X-Forwarded-* only from as many proxies as configured,
     so that clients cannot spoof them."""
     config = app.config
     hops = {name: config[f"PROXY_FIX_X_{name.upper()}"] for name in ("for", "proto", "host", "prefix")}
-    app.wsgi_app = PrettyUrls(app.wsgi_app)
+    # Wrapping the method wsgi_app is how Flask's docs add middleware; its typing does not foresee it.
+    app.wsgi_app = PrettyUrls(app.wsgi_app)  # type: ignore[method-assign]
     if any(hops.values()):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops["for"], x_proto=hops["proto"], x_host=hops["host"],
-                                x_prefix=hops["prefix"])
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops["for"], x_proto=hops["proto"], x_host=hops["host"], x_prefix=hops["prefix"]
+        )
 
 
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -125,13 +133,13 @@ def assign_request_id() -> None:
     g.request_id = incoming if REQUEST_ID_PATTERN.fullmatch(incoming) else uuid.uuid4().hex
 
 
-def echo_request_id(response):
+def echo_request_id(response: Response) -> Response:
     response.headers["X-Request-Id"] = g.get("request_id") or uuid.uuid4().hex
     return response
 
 
 class RequestIdFilter(logging.Filter):
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = g.get("request_id", "-") if has_request_context() else "-"
         return True
 
@@ -139,7 +147,7 @@ class RequestIdFilter(logging.Filter):
 class JsonFormatter(logging.Formatter):
     """One JSON object a line; messages never include credentials, which no code here logs."""
 
-    def format(self, record):
+    def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
             "level": record.levelname,
@@ -152,7 +160,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
-def register_logging(app) -> None:
+def register_logging(app: Flask) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RequestIdFilter())
@@ -163,15 +171,20 @@ def register_logging(app) -> None:
     logger.propagate = False
 
 
-def no_store(view):
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def no_store(view: View) -> View:
     """Mark a view (a function or a MethodView) whose answers carry a token or a secret: no cache may keep them."""
-    view.no_store = True
+    setattr(view, "no_store", True)
     return view
 
 
 def answers_no_store() -> bool:
+    if request.endpoint is None:  # routing failed: no view
+        return False
     view = current_app.view_functions.get(request.endpoint)
-    return getattr(getattr(view, "view_class", view), "no_store", False)
+    return bool(getattr(getattr(view, "view_class", view), "no_store", False))
 
 
 DOCS_PAGE_ENDPOINT = "docs.page"
@@ -196,7 +209,7 @@ def docs_page_policy(page: bytes) -> str:
     )
 
 
-def security_headers(response):
+def security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     if answers_no_store():
@@ -208,7 +221,7 @@ def security_headers(response):
     return response
 
 
-def register_request_hooks(app) -> None:
+def register_request_hooks(app: Flask) -> None:
     app.before_request(assign_request_id)
     app.after_request(echo_request_id)
     app.after_request(security_headers)
@@ -234,7 +247,7 @@ def redact_query(query: str) -> str:
     """The query string with the value of every parameter whose name looks like a credential replaced."""
     from urllib.parse import unquote_plus
 
-    def replace(match):
+    def replace(match: re.Match[str]) -> str:
         name, equals, value = match.groups()
         if value and CREDENTIAL_PARAMETER.search(unquote_plus(name)):
             return f"{name}{equals}[redacted]"
@@ -248,12 +261,13 @@ def redact_uri(uri: str) -> str:
     return path + separator + redact_query(query) if separator else uri
 
 
-class RedactingAccessLogger(GunicornLogger):
+class RedactingAccessLogger(GunicornLogger):  # type: ignore[misc]  # gunicorn has no type information
     """gunicorn's logger, whose access log never shows a query parameter that looks like a credential
     (in the request line, the query string, the referrer or the environ atoms)."""
 
-    def atoms(self, resp, req, environ, request_time):
-        atoms = super().atoms(resp, req, environ, request_time)
+    def atoms(self, resp: Any, req: Any, environ: "WSGIEnvironment", request_time: timedelta) -> dict[str, Any]:
+        # resp and req are gunicorn's own response and request objects (untyped).
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
         atoms["r"] = redact_uri(atoms["r"])
         atoms["q"] = redact_query(atoms["q"] or "")
         atoms["f"] = redact_uri(atoms["f"])

@@ -4,7 +4,9 @@ Every paged route, in both dialects, resolves its arguments with `window` (defau
 configuration: DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) and its services page with `paginate`.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, func
@@ -18,7 +20,7 @@ class Window:
     offset: int
 
 
-def window(args: dict, *, default_limit: int | None = None, max_limit: int | None = None) -> Window:
+def window(args: Mapping[str, Any], *, default_limit: int | None = None, max_limit: int | None = None) -> Window:
     """Resolve limit/offset/page (already validated by a schema); limit is clamped, never refused.
 
     `default_limit` and `max_limit` default to the configured DEFAULT_PAGE_SIZE and MAX_PAGE_SIZE.
@@ -33,11 +35,12 @@ def window(args: dict, *, default_limit: int | None = None, max_limit: int | Non
     return Window(limit=limit, offset=offset)
 
 
-def count(stmt: Select) -> int:
-    return db.session.scalar(stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None))
+def count(stmt: Select[Any]) -> int:
+    total = db.session.scalar(stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None))
+    return total or 0
 
 
-def paginate(stmt: Select, page: Window) -> dict:
+def paginate(stmt: Select[Any], page: Window) -> dict[str, Any]:
     """{"results", "total", "limit", "offset", "has_more"} for an ordered select of one entity."""
     results = db.session.scalars(stmt.limit(page.limit).offset(page.offset)).all()
     total = count(stmt)

@@ -1,18 +1,42 @@
 """The HTTP layer: thin views that parse, call one service, commit (openregister.database), and dump."""
 
 import importlib
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, NoReturn, TypedDict, TypeVar, Unpack
 
-from flask import current_app, request
-from flask_smorest import Blueprint as SmorestBlueprint
-from marshmallow import missing
+from flask import Flask, Request, current_app, request
+from flask_smorest import Api
+from marshmallow import Schema, ValidationError, missing
 from webargs.flaskparser import FlaskParser, is_json_request
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import FileStorage, MultiDict
 
 from ..auth import require_user
-from ..errors import UnsupportedMediaType
+from ..errors import Renderer, UnsupportedMediaType
 from ..extensions import blueprint_docs
-from .docs import AUTHENTICATED, ERROR_RESPONSES, URI_TOO_LONG, register_api_docs
+from .docs import AUTHENTICATED, ERROR_RESPONSES, URI_TOO_LONG, SecurityRequirement, register_api_docs
+
+if TYPE_CHECKING:
+    # flask-smorest has no type information. Its Blueprint is a Flask Blueprint; what it adds, and
+    # our views use, is declared in our Blueprint below.
+    from flask import Blueprint as SmorestBlueprint
+else:
+    from flask_smorest import Blueprint as SmorestBlueprint
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+# A view's schema: the class or an instance.
+SchemaArg = type[Schema] | Schema
+
+
+class ResponseDocs(TypedDict, total=False):
+    """What smorest's response and alt_response document of a response besides its status and schema."""
+
+    content_type: str | None
+    description: str | None
+    example: Any
+    examples: Mapping[str, Any] | None
+    headers: Mapping[str, Any] | None
 
 
 class Parser(FlaskParser):
@@ -20,10 +44,18 @@ class Parser(FlaskParser):
 
     DEFAULT_VALIDATION_STATUS = 400
 
-    def handle_error(self, error, req, schema, *, error_status_code, error_headers):
+    def handle_error(
+        self,
+        error: ValidationError,
+        req: Request,
+        schema: Schema,
+        *,
+        error_status_code: int | None,
+        error_headers: Mapping[str, str] | None,
+    ) -> NoReturn:
         raise error
 
-    def load_json(self, req, schema):
+    def load_json(self, req: Request, schema: Schema) -> Any:
         # As webargs reads a JSON body (an empty one is absent), through the app's JSON provider
         # (http.StrictJSONProvider), so that one place decides what is JSON, with our errors.
         if not is_json_request(req):
@@ -33,10 +65,10 @@ class Parser(FlaskParser):
             return missing
         return current_app.json.loads(body)
 
-    def load_files(self, req, schema):
+    def load_files(self, req: Request, schema: Schema) -> Any:
         # A multipart body is documented once (smorest gives an operation one requestBody), so the
         # "files" location reads its other fields too, as one MultiDict.
-        merged = MultiDict(req.form)
+        merged: MultiDict[str, str | FileStorage] = MultiDict(req.form)
         merged.update(req.files)
         return self._makeproxy(merged, schema)
 
@@ -53,34 +85,74 @@ class Blueprint(SmorestBlueprint):
 
     ARGUMENTS_PARSER = Parser()
     # The OpenAPI security requirement of every route; protected() sets it.
-    security = None
+    security: list[SecurityRequirement] | None = None
     # How the errors of this blueprint's routes (and its nested blueprints') are rendered; None: the
     # app's one body (errors.render_error).
-    render_error = None
+    render_error: Renderer | None = None
 
-    def error_renderer(self, render):
+    if TYPE_CHECKING:
+        # flask-smorest's additions to Flask's Blueprint, as they behave: a description (the tag's), and
+        # decorators. route, alt_response and doc hand back what they decorate; arguments and response
+        # wrap a view into one that takes its arguments from the request and returns a response.
+        def __init__(self, name: str, import_name: str, *args: Any, description: str = "", **kwargs: Any) -> None: ...
+
+        def route(
+            self, rule: str, *, parameters: list[Any] | None = None, tags: list[str] | None = None, **options: Any
+        ) -> Callable[[T], T]: ...
+
+        def arguments(
+            self,
+            schema: SchemaArg,
+            *,
+            location: str = "json",
+            content_type: str | None = None,
+            required: bool = True,
+            description: str | None = None,
+            example: Any = None,
+            examples: Mapping[str, Any] | None = None,
+            **kwargs: Any,
+        ) -> Callable[[Callable[..., Any]], Callable[..., Any]]: ...
+
+        def response(
+            self, status_code: int, schema: SchemaArg | None = None, **docs: Unpack[ResponseDocs]
+        ) -> Callable[[Callable[..., Any]], Callable[..., Any]]: ...
+
+        def alt_response(
+            self,
+            status_code: int,
+            response: str | None = None,
+            *,
+            schema: SchemaArg | None = None,
+            success: bool = False,
+            **docs: Unpack[ResponseDocs],
+        ) -> Callable[[F], F]: ...
+
+        @staticmethod
+        def doc(**kwargs: Any) -> Callable[[F], F]: ...
+
+    def error_renderer(self, render: Renderer) -> Renderer:
         """Render the errors of this blueprint's routes with `render(error: ApiError) -> Response`."""
         self.render_error = render
         return render
 
-    def errors(self, *statuses):
+    def errors(self, *statuses: int) -> Callable[[F], F]:
         """Document the error statuses that a view's service answers, with the error body."""
 
-        def decorator(func):
+        def decorator(func: F) -> F:
             for status in statuses:
                 func = self.alt_response(status, response=ERROR_RESPONSES[status][0])(func)
             return func
 
         return decorator
 
-    def finish_doc(self, doc: dict, method: str) -> None:
+    def finish_doc(self, doc: dict[str, Any], method: str) -> None:
         document_body_requirement(doc)
         if self.render_error is None:
             # A blueprint with a renderer of its own answers its errors in a body of its own.
             self.document_errors(doc, method)
 
-    def document_errors(self, doc: dict, method: str) -> None:
-        statuses = []
+    def document_errors(self, doc: dict[str, Any], method: str) -> None:
+        statuses: list[int] = []
         if self.security:
             statuses += [401, 429]
         if "requestBody" in doc or doc.get("parameters"):
@@ -100,7 +172,7 @@ class Blueprint(SmorestBlueprint):
         doc["responses"] = dict(sorted(responses.items(), key=lambda item: int(item[0])))
         if self.security and "security" not in doc:
             # Where smorest's own docs end and the docstring's begin, as the document always had it.
-            finished = {}
+            finished: dict[str, Any] = {}
             for key, value in doc.items():
                 if key in ("summary", "description", "tags") and "security" not in finished:
                     finished["security"] = self.security
@@ -110,7 +182,7 @@ class Blueprint(SmorestBlueprint):
             doc.update(finished)
 
 
-def document_body_requirement(doc: dict) -> None:
+def document_body_requirement(doc: dict[str, Any]) -> None:
     # The parser reads an absent body as {}, so only a schema with required fields needs one.
     body = doc.get("requestBody")
     if body:
@@ -132,7 +204,8 @@ def protected(name: str, import_name: str) -> Blueprint:
 def require_json_body() -> None:
     """A body sent with a write must be JSON (or what the view's extra_body_media_types name); an empty body is fine."""
     if request.method in ("POST", "PUT", "PATCH") and (request.content_length or request.headers.get("Transfer-Encoding")):
-        view_class = getattr(current_app.view_functions.get(request.endpoint), "view_class", None)
+        view = current_app.view_functions.get(request.endpoint) if request.endpoint is not None else None
+        view_class = getattr(view, "view_class", None)
         if not request.is_json and request.mimetype not in getattr(view_class, "extra_body_media_types", ()):
             raise UnsupportedMediaType(
                 "Unsupported Media Type", "Send the body as JSON with Content-Type: application/json.",
@@ -140,7 +213,7 @@ def require_json_body() -> None:
             )
 
 
-def register_blueprints(app, api) -> None:
+def register_blueprints(app: Flask, api: Api) -> None:
     from ..config import API_PREFIX
     from . import (agents, auth, capabilities, chat, conversations, docs, documents, feedback, organisations, service,
                    shares, transfer)
@@ -159,7 +232,7 @@ def register_blueprints(app, api) -> None:
     app.register_blueprint(docs.bp)
 
 
-def register_dialects(app, api) -> None:
+def register_dialects(app: Flask, api: Api) -> None:
     """Serve the further dialects that the configuration names (DIALECTS): each a package of its own
     with a `register(app, api)`, which the core never imports by name."""
     for name in app.config["DIALECTS"]:

@@ -1,7 +1,10 @@
+from typing import Any
+
 from flask import g, url_for
 from flask.views import MethodView
 
 from ..database import transactional
+from ..models import Agent
 from ..pagination import window
 from ..schemas.agents import (
     AgentListArgsSchema,
@@ -23,14 +26,14 @@ bp = protected("agents", __name__)
 class Agents(MethodView):
     @bp.arguments(AgentListArgsSchema, location="query")
     @bp.response(200, AgentPageSchema)
-    def get(self, args):
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the agents you may use in the active organisation, newest first."""
         return service.list_agents(g.current_user, window(args), search=args["search"])
 
     @bp.arguments(AgentWriteSchema)
     @bp.response(201, AgentSchema)
     @transactional
-    def post(self, data):
+    def post(self, data: dict[str, Any]) -> tuple[Agent, dict[str, str]]:
         """Create an agent, owned by you, in the active organisation."""
         agent = service.create_agent(g.current_user, data)
         return agent, {"Location": url_for(".AgentByRef", ref=agent.uuid)}
@@ -39,7 +42,7 @@ class Agents(MethodView):
 @bp.route("/agents/stats")
 class Stats(MethodView):
     @bp.response(200, AgentStatsSchema)
-    def get(self):
+    def get(self) -> dict[str, Any]:
         """Count the agents you may use, active and inactive."""
         return service.agent_stats(g.current_user)
 
@@ -47,7 +50,7 @@ class Stats(MethodView):
 @bp.route("/agents/tools")
 class Tools(MethodView):
     @bp.response(200, ToolCatalogueSchema)
-    def get(self):
+    def get(self) -> dict[str, dict[str, Any]]:
         """List the tools agents may call: none, as this server runs no tools."""
         return {"results": {}}
 
@@ -56,7 +59,7 @@ class Tools(MethodView):
 class AgentByRef(MethodView):
     @bp.response(200, AgentSchema)
     @bp.errors(404)
-    def get(self, ref):
+    def get(self, ref: str) -> Agent:
         """Show an agent you may use."""
         return service.get_agent_for(g.current_user, ref)
 
@@ -64,7 +67,7 @@ class AgentByRef(MethodView):
     @bp.response(200, AgentSchema)
     @bp.errors(403, 404)
     @transactional
-    def put(self, data, ref):
+    def put(self, data: dict[str, Any], ref: str) -> Agent:
         """Replace your agent's writable fields; absent ones go back to their defaults."""
         return self.update(data, ref)
 
@@ -72,18 +75,18 @@ class AgentByRef(MethodView):
     @bp.response(200, AgentSchema)
     @bp.errors(403, 404)
     @transactional
-    def patch(self, data, ref):
+    def patch(self, data: dict[str, Any], ref: str) -> Agent:
         """Change only the fields sent of your agent."""
         return self.update(data, ref)
 
     @staticmethod
-    def update(data, ref):
+    def update(data: dict[str, Any], ref: str) -> Agent:
         return service.update_agent(service.get_agent_for(g.current_user, ref, write=True), data)
 
     @bp.response(200, MessageResponseSchema)
     @bp.errors(403, 404)
     @transactional
-    def delete(self, ref):
+    def delete(self, ref: str) -> dict[str, str]:
         """Delete your agent; its conversations stay, without an agent."""
         service.delete_agent(service.get_agent_for(g.current_user, ref, write=True))
         return {"message": "Agent deleted successfully"}

@@ -1,3 +1,5 @@
+from typing import Any
+
 from flask import current_app
 from flask.views import MethodView
 
@@ -15,7 +17,7 @@ class Token(MethodView):
     @bp.arguments(TokenRequestSchema)
     @bp.response(200, TokenSchema)
     @bp.errors(401, 429)
-    def post(self, data):
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Exchange a user name and password (or app password) for an access and a refresh token."""
         user = login(data["username"], data["password"])
         return {
@@ -32,7 +34,7 @@ class Refresh(MethodView):
     @bp.arguments(RefreshRequestSchema)
     @bp.response(200, RefreshedTokenSchema)
     @bp.errors(401)
-    def post(self, data):
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Exchange a refresh token for a new access token."""
         user = user_from_token(data["refresh"], REFRESH)
         return {"access": issue_token(user), "token_type": "Bearer", "expires_in": current_app.config["ACCESS_TOKEN_TTL"]}

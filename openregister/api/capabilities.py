@@ -1,3 +1,5 @@
+from typing import Any
+
 from flask.views import MethodView
 
 from ..config import VERSION
@@ -11,7 +13,7 @@ bp = protected("capabilities", __name__)
 @bp.route("/ocs/v2.php/cloud/capabilities")
 class Capabilities(MethodView):
     @bp.response(200, CapabilitiesSchema)
-    def get(self):
+    def get(self) -> dict[str, Any]:
         """List what this server supports, in Nextcloud's OCS envelope."""
         major, minor, micro = (int(part) for part in VERSION.split("."))
         return {

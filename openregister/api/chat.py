@@ -1,7 +1,8 @@
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from typing import Any
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
 from flask.views import MethodView
 
 from ..database import transactional, unit_of_work
@@ -46,7 +47,7 @@ class ChatSend(MethodView):
     @bp.response(200, ChatResponseSchema, description=STREAM_DESCRIPTION)
     @bp.doc(responses={200: {"content": {EVENT_STREAM: EVENT_STREAM_CONTENT}}})
     @bp.errors(403, 404, 409, 502, 503, 504)
-    def post(self, data):
+    def post(self, data: dict[str, Any]) -> service.Exchange | Response:
         """Send a message to the conversation's agent and get its answer (streamed, when asked)."""
         with unit_of_work():
             question = service.store_question(
@@ -79,13 +80,13 @@ def grounded(question: service.Question) -> service.Question:
         return service.retrieve_passages(question, embedder_for(EmbeddingSettings.from_config(current_app.config)))
 
 
-def streamed_answer(question: service.Question, start: dict) -> Iterator[str]:
+def streamed_answer(question: service.Question, start: dict[str, Any]) -> Iterator[str]:
     """The events of a streamed answer: `start` (the question is stored), a `delta` a piece, then `done` (the
     answer is stored) or `error`. As `answer`, with no transaction open while the provider writes."""
     actor, environ = g.current_user, request.environ
     keep_alive = current_app.config["STREAM_KEEPALIVE"]
     yield event("start", start)
-    pieces = None
+    pieces: Iterator[str | None] | None = None
     try:
         stream = service.AnswerStream(grounded(question), LlmSettings.from_config(current_app.config),
                                       idle_every=idle_every(keep_alive))
@@ -105,7 +106,7 @@ def streamed_answer(question: service.Question, start: dict) -> Iterator[str]:
         yield error_event(ApiError("Internal Server Error", "The server failed to complete the request.",
                                    code="internal_server_error"))
     finally:
-        if pieces is not None:
+        if isinstance(pieces, Generator):  # closing it ends the provider's answer (and its connection)
             pieces.close()
 
 
@@ -114,7 +115,7 @@ class ChatHistory(MethodView):
     @bp.arguments(ChatHistoryArgsSchema, location="query")
     @bp.response(200, ChatHistorySchema)
     @bp.errors(403, 404)
-    def get(self, args):
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List a conversation's messages, oldest first."""
         max_limit = min(HISTORY_LIMIT, current_app.config["MAX_PAGE_SIZE"])
         page = window(args, default_limit=HISTORY_LIMIT, max_limit=max_limit)
@@ -124,7 +125,7 @@ class ChatHistory(MethodView):
     @bp.response(200, ChatClearedSchema)
     @bp.errors(403, 404)
     @transactional
-    def delete(self, args):
+    def delete(self, args: dict[str, Any]) -> dict[str, Any]:
         """Clear a conversation: archive it."""
         conversation = service.clear_history(g.current_user, args.get("conversation_id"))
         return {"message": "Conversation cleared successfully", "conversation_id": conversation.id}
@@ -133,6 +134,6 @@ class ChatHistory(MethodView):
 @bp.route("/chat/stats")
 class ChatStats(MethodView):
     @bp.response(200, ChatStatsSchema)
-    def get(self):
+    def get(self) -> dict[str, Any]:
         """Count agents, conversations and messages in your active organisation."""
         return service.chat_stats(g.current_user)

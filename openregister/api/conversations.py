@@ -1,7 +1,10 @@
+from typing import Any
+
 from flask import current_app, g, url_for
 from flask.views import MethodView
 
 from ..database import transactional
+from ..models import Conversation
 from ..pagination import window
 from ..schemas.conversations import (
     ArchiveListArgsSchema,
@@ -22,7 +25,7 @@ from . import protected
 bp = protected("conversations", __name__)
 
 
-def deletion(uuid: str, *, archived: bool) -> dict:
+def deletion(uuid: str, *, archived: bool) -> dict[str, Any]:
     if archived:
         return {"message": "Conversation deleted successfully", "uuid": uuid, "archived": True}
     return {"message": "Conversation permanently deleted", "uuid": uuid}
@@ -32,7 +35,7 @@ def deletion(uuid: str, *, archived: bool) -> dict:
 class Conversations(MethodView):
     @bp.arguments(ConversationListArgsSchema, location="query")
     @bp.response(200, ConversationPageSchema)
-    def get(self, args):
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List your conversations in the active organisation."""
         archived = None if args["include_deleted"] else args["only_deleted"]
         return service.list_conversations(g.current_user, window(args), archived=archived, search=args.get("search"))
@@ -40,7 +43,7 @@ class Conversations(MethodView):
     @bp.arguments(ConversationCreateSchema)
     @bp.response(201, ConversationSchema)
     @transactional
-    def post(self, data):
+    def post(self, data: dict[str, Any]) -> tuple[Conversation, dict[str, str]]:
         """Create a conversation, optionally with an agent."""
         agent = service.resolve_agent(g.current_user, agent_uuid=data.get("agent_uuid"), agent_id=data.get("agent_id"))
         conversation = service.create_conversation(
@@ -53,7 +56,7 @@ class Conversations(MethodView):
 class Archive(MethodView):
     @bp.arguments(ArchiveListArgsSchema, location="query")
     @bp.response(200, ConversationPageSchema)
-    def get(self, args):
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List your archived (soft-deleted) conversations."""
         return service.list_conversations(g.current_user, window(args), archived=True, search=args.get("search"))
 
@@ -62,7 +65,7 @@ class Archive(MethodView):
 class ConversationByRef(MethodView):
     @bp.response(200, ConversationDetailSchema)
     @bp.errors(403, 404)
-    def get(self, ref):
+    def get(self, ref: str) -> WithValues:
         """Show a conversation with its latest messages."""
         conversation = service.get_conversation_for(g.current_user, ref)
         messages = service.latest_messages(conversation, current_app.config["CONVERSATION_MESSAGES_LIMIT"])
@@ -72,7 +75,7 @@ class ConversationByRef(MethodView):
     @bp.response(200, ConversationSchema)
     @bp.errors(403, 404)
     @transactional
-    def patch(self, data, ref):
+    def patch(self, data: dict[str, Any], ref: str) -> Conversation:
         """Rename a conversation or replace its metadata."""
         conversation = service.get_conversation_for(g.current_user, ref, write=True)
         service.update_conversation(conversation, title=data.get("title"), metadata=data.get("metadata_"))
@@ -83,7 +86,7 @@ class ConversationByRef(MethodView):
     @bp.response(200, DeletionSchema)
     @bp.errors(403, 404)
     @transactional
-    def delete(self, ref):
+    def delete(self, ref: str) -> dict[str, Any]:
         """Archive a conversation; an archived one is deleted for good."""
         conversation = service.get_conversation_for(g.current_user, ref, write=True)
         uuid = conversation.uuid
@@ -96,7 +99,7 @@ class Restore(MethodView):
     @bp.response(200, ConversationSchema)
     @bp.errors(403, 404)
     @transactional
-    def post(self, ref):
+    def post(self, ref: str) -> Conversation:
         """Restore an archived conversation."""
         conversation = service.restore_conversation(service.get_conversation_for(g.current_user, ref, write=True))
         return conversation
@@ -107,7 +110,7 @@ class Permanent(MethodView):
     @bp.response(200, DeletionSchema)
     @bp.errors(403, 404)
     @transactional
-    def delete(self, ref):
+    def delete(self, ref: str) -> dict[str, Any]:
         """Delete a conversation for good, with its messages and feedback."""
         conversation = service.get_conversation_for(g.current_user, ref, write=True)
         uuid = conversation.uuid
@@ -120,7 +123,7 @@ class Messages(MethodView):
     @bp.arguments(MessageListArgsSchema, location="query")
     @bp.response(200, MessagePageSchema)
     @bp.errors(403, 404)
-    def get(self, args, ref):
+    def get(self, args: dict[str, Any], ref: str) -> dict[str, Any]:
         """Page through a conversation's messages, newest page first by default."""
         conversation = service.get_conversation_for(g.current_user, ref)
         return service.page_messages(conversation, window(args), order=args["order"], search=args.get("search"))

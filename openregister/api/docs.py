@@ -9,9 +9,14 @@ request that fetched it, so that the docs page's "Try it out" calls the API unde
 """
 
 from pathlib import Path
+from typing import Any
 
 import flask_swagger_ui
-from flask import Blueprint, render_template_string, request, send_from_directory
+from apispec import APISpec
+from apispec.ext.marshmallow.field_converter import FieldConverterMixin
+from flask import Blueprint, Response, render_template_string, request, send_from_directory
+from flask_smorest import Api
+from marshmallow.fields import Field
 
 from .. import extensions
 from ..config import API_PREFIX
@@ -56,7 +61,9 @@ SECURITY_SCHEMES = {
     },
     "basicAuth": {"type": "http", "scheme": "basic", "description": "User name and password, or an app password"},
 }
-AUTHENTICATED = [{"bearerAuth": []}, {"basicAuth": []}]
+# An OpenAPI security requirement: scheme name -> scopes (none for HTTP schemes).
+SecurityRequirement = dict[str, list[str]]
+AUTHENTICATED: list[SecurityRequirement] = [{"bearerAuth": []}, {"basicAuth": []}]
 
 SWAGGER_UI_DIST = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
 
@@ -83,7 +90,7 @@ DOCS_PAGE = """<!DOCTYPE html>
 bp = Blueprint("docs", __name__)
 
 
-def mounted_document(spec) -> dict:
+def mounted_document(spec: APISpec) -> dict[str, Any]:
     """The OpenAPI document, with the mount point of this request as its one server."""
     document = spec.to_dict()
     document["servers"] = [{"url": request.script_root or "/"}]
@@ -91,24 +98,24 @@ def mounted_document(spec) -> dict:
 
 
 @bp.route(API_PREFIX + "/openapi.json")
-def openapi_json():
+def openapi_json() -> dict[str, Any]:
     """Serve the OpenAPI document."""
     return mounted_document(extensions.api.spec)
 
 
 @bp.route(API_PREFIX + "/docs")
-def page():
+def page() -> str:
     """Serve the docs page (Swagger UI)."""
     return render_template_string(DOCS_PAGE, title=extensions.api.spec.title)
 
 
 @bp.route(API_PREFIX + "/docs/assets/<path:filename>")
-def asset(filename):
+def asset(filename: str) -> Response:
     """Serve a Swagger UI file."""
     return send_from_directory(SWAGGER_UI_DIST, filename)
 
 
-def openapi_pattern(converter, field, ret, **kwargs) -> dict:
+def openapi_pattern(converter: FieldConverterMixin, field: Field[Any], ret: dict[str, Any], **kwargs: Any) -> dict[str, str]:
     """A field's pattern as OpenAPI (ECMA-262) reads it: Python's end of string \\Z is $, not_blank is \\S."""
     pattern = ret.get("pattern")
     if pattern and pattern.endswith(r"\Z"):
@@ -118,7 +125,7 @@ def openapi_pattern(converter, field, ret, **kwargs) -> dict:
     return {}
 
 
-def register_api_docs(api) -> None:
+def register_api_docs(api: Api) -> None:
     """The error body, the responses and the security schemes that the routes' docs refer to by name."""
     api.ma_plugin.converter.add_attribute_function(openapi_pattern)
     spec = api.spec
@@ -128,7 +135,7 @@ def register_api_docs(api) -> None:
     spec.components.schema("ChatDeltaEvent", schema=ChatDeltaEventSchema)
     spec.components.schema("ChatErrorEvent", schema=ChatErrorEventSchema)
     for status, (name, description) in ERROR_RESPONSES.items():
-        response = {"description": description, "content": {"application/json": {"schema": ErrorSchema}}}
+        response: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": ErrorSchema}}}
         if status in ERROR_HEADERS:
             response["headers"] = ERROR_HEADERS[status]
         spec.components.response(name, response)

@@ -1,9 +1,11 @@
 import io
+from typing import Any
 
-from flask import current_app, g, request, send_file
+from flask import Response, current_app, g, request, send_file
 from flask.views import MethodView
 
 from ..errors import ContentTooLarge
+from ..models import Document
 from ..database import transactional, unit_of_work
 from ..providers.embeddings import EmbeddingSettings, embedder_for
 from ..schemas.documents import (
@@ -30,7 +32,7 @@ DOWNLOAD = {
 
 
 @bp.before_request
-def allow_documents_up_to_their_limit():
+def allow_documents_up_to_their_limit() -> None:
     # Uploads may be larger than the app-wide MAX_CONTENT_LENGTH of JSON bodies, up to the documents' own limit.
     if request.endpoint == "documents.Documents" and request.method == "POST":
         request.max_content_length = current_app.config["MAX_DOCUMENT_SIZE"] + MULTIPART_ALLOWANCE
@@ -48,13 +50,13 @@ class Documents(MethodView):
 
     @bp.arguments(DocumentListArgsSchema, location="query")
     @bp.response(200, DocumentPageSchema)
-    def get(self, args):
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the active organisation's documents, newest first."""
         return service.list_documents(g.current_user, window(args), search=args.get("search"))
 
     @bp.arguments(DocumentUploadSchema, location="files")
     @bp.response(201, DocumentSchema)
-    def post(self, form):
+    def post(self, form: dict[str, Any]) -> Document:
         """Upload a document into the active organisation and index it for the agents' retrieval."""
         upload = form["file"]
         limit = current_app.config["MAX_DOCUMENT_SIZE"]
@@ -74,14 +76,14 @@ class Documents(MethodView):
 class DocumentByRef(MethodView):
     @bp.response(200, DocumentSchema)
     @bp.errors(404)
-    def get(self, ref):
+    def get(self, ref: str) -> Document:
         """Show a document of one of your organisations."""
         return service.get_document_for(g.current_user, ref)
 
     @bp.response(200, DocumentDeletionSchema)
     @bp.errors(403, 404)
     @transactional
-    def delete(self, ref):
+    def delete(self, ref: str) -> dict[str, str]:
         """Delete a document and its passages (the uploader or the organisation's owner)."""
         document = service.get_document_for(g.current_user, ref)
         uuid = document.uuid
@@ -93,7 +95,7 @@ class DocumentByRef(MethodView):
 class DocumentContent(MethodView):
     @bp.doc(responses={200: DOWNLOAD})
     @bp.errors(404)
-    def get(self, ref):
+    def get(self, ref: str) -> Response:
         """Download a document's original bytes."""
         document = service.get_document_for(g.current_user, ref)
         response = send_file(io.BytesIO(document.content), mimetype=document.mime_type, max_age=0)

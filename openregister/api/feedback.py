@@ -1,7 +1,10 @@
+from typing import Any
+
 from flask import g
 from flask.views import MethodView
 
 from ..database import transactional
+from ..models import Feedback
 from ..schemas.base import MessageResponseSchema
 from ..schemas.feedback import FeedbackCreateSchema, FeedbackSchema
 from ..services import feedback as service
@@ -16,7 +19,7 @@ class MessageFeedback(MethodView):
     @bp.response(200, FeedbackSchema)
     @bp.errors(403, 404)
     @transactional
-    def post(self, data, ref, message_ref):
+    def post(self, data: dict[str, Any], ref: str, message_ref: str) -> Feedback:
         """Rate an assistant message, or change your rating."""
         message = service.get_message_for(g.current_user, ref, message_ref)
         feedback = service.give_feedback(
@@ -27,7 +30,7 @@ class MessageFeedback(MethodView):
     @bp.response(200, MessageResponseSchema)
     @bp.errors(403, 404)
     @transactional
-    def delete(self, ref, message_ref):
+    def delete(self, ref: str, message_ref: str) -> dict[str, str]:
         """Remove your rating of a message."""
         service.remove_feedback(g.current_user, service.get_message_for(g.current_user, ref, message_ref))
         return {"message": "Feedback removed"}

@@ -1,3 +1,5 @@
+from typing import Any
+
 from flask import g
 from flask.views import MethodView
 
@@ -36,16 +38,16 @@ def shown(*organisations: Organisation | None) -> list[WithValues | None]:
 @bp.route("/organisations")
 class Organisations(MethodView):
     @bp.response(200, OrganisationListSchema)
-    def get(self):
+    def get(self) -> dict[str, Any]:
         """List your organisations and say which one is active."""
         organisations = service.list_organisations(g.current_user)
-        active, *organisations = shown(service.active_organisation(g.current_user), *organisations)
-        return {"total": len(organisations), "active": active, "results": organisations}
+        active, *results = shown(service.active_organisation(g.current_user), *organisations)
+        return {"total": len(results), "active": active, "results": results}
 
     @bp.arguments(OrganisationCreateSchema)
     @bp.response(201, OrganisationCreatedSchema)
     @transactional
-    def post(self, data):
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Create an organisation that you own; it becomes active if you had none."""
         organisation = service.create_organisation(
             g.current_user, name=data["name"], description=data.get("description")
@@ -56,7 +58,7 @@ class Organisations(MethodView):
 @bp.route("/organisations/active")
 class Active(MethodView):
     @bp.response(200, ActiveOrganisationSchema)
-    def get(self):
+    def get(self) -> dict[str, Any]:
         """Show your active organisation."""
         return {"active_organisation": shown(service.active_organisation(g.current_user))[0]}
 
@@ -65,7 +67,7 @@ class Active(MethodView):
 class Search(MethodView):
     @bp.arguments(OrganisationSearchArgsSchema, location="query")
     @bp.response(200, OrganisationSearchSchema)
-    def get(self, args):
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Search your organisations by name, as the join dialog of the OpenRegister UI does."""
         found = service.search_organisations(g.current_user, args["query"], window(args))
         return {**found, "results": shown(*found["results"])}
@@ -74,7 +76,7 @@ class Search(MethodView):
 @bp.route("/organisations/clear-cache")
 class ClearCache(MethodView):
     @bp.response(200, MessageResponseSchema)
-    def post(self):
+    def post(self) -> dict[str, str]:
         """Clear the organisation cache: a no-op here, since the active organisation is never cached."""
         return {"message": "Cache cleared successfully"}
 
@@ -83,7 +85,7 @@ class ClearCache(MethodView):
 class OrganisationByRef(MethodView):
     @bp.response(200, OrganisationEnvelopeSchema)
     @bp.errors(403, 404)
-    def get(self, ref):
+    def get(self, ref: str) -> dict[str, Any]:
         """Show an organisation you are a member of."""
         return {"organisation": shown(service.get_organisation_for(g.current_user, ref))[0]}
 
@@ -91,7 +93,7 @@ class OrganisationByRef(MethodView):
     @bp.response(200, OrganisationSchema)
     @bp.errors(403, 404, 409)
     @transactional
-    def patch(self, data, ref):
+    def patch(self, data: dict[str, Any], ref: str) -> WithValues | None:
         """Rename your organisation, or change its description or slug."""
         organisation = service.get_organisation_for(g.current_user, ref, owner_only=True)
         service.update_organisation(organisation, data)
@@ -102,7 +104,7 @@ class OrganisationByRef(MethodView):
     @bp.response(200, MessageResponseSchema)
     @bp.errors(403, 404, 409)
     @transactional
-    def delete(self, ref):
+    def delete(self, ref: str) -> dict[str, str]:
         """Delete your organisation once it holds no conversations or agents."""
         service.delete_organisation(service.get_organisation_for(g.current_user, ref, owner_only=True))
         return {"message": "Organisation deleted successfully"}
@@ -113,7 +115,7 @@ class SetActive(MethodView):
     @bp.response(200, ActivatedSchema)
     @bp.errors(403, 404)
     @transactional
-    def post(self, ref):
+    def post(self, ref: str) -> dict[str, Any]:
         """Make an organisation you are a member of your active one."""
         organisation = service.get_organisation_for(g.current_user, ref)
         service.set_active_organisation(g.current_user, organisation)
@@ -126,7 +128,7 @@ class Join(MethodView):
     @bp.response(200, MessageResponseSchema)
     @bp.errors(403, 404)
     @transactional
-    def post(self, data, ref):
+    def post(self, data: dict[str, Any], ref: str) -> dict[str, str]:
         """Add a user (`userId`, default you) to your organisation."""
         organisation = service.get_organisation_for(g.current_user, ref, owner_only=True)
         service.join_organisation(g.current_user, organisation, data.get("user_id") or g.current_user.username)
@@ -139,7 +141,7 @@ class Leave(MethodView):
     @bp.response(200, MessageResponseSchema)
     @bp.errors(403, 404, 409)
     @transactional
-    def post(self, data, ref):
+    def post(self, data: dict[str, Any], ref: str) -> dict[str, str]:
         """Leave an organisation, or as its owner remove the member named by `userId`."""
         organisation = service.get_organisation_for(g.current_user, ref)
         leaver = service.leave_organisation(g.current_user, organisation, data.get("user_id"))

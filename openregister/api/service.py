@@ -1,5 +1,7 @@
 """Routes for monitors and Nextcloud clients; none needs authentication."""
 
+from typing import Any
+
 from flask import current_app, url_for
 from flask.views import MethodView
 
@@ -17,7 +19,7 @@ PRODUCT_NAME = "OpenRegister"
 @bp.route("/")
 class Index(MethodView):
     @bp.response(200, IndexSchema)
-    def get(self):
+    def get(self) -> dict[str, Any]:
         """Link the API, its health check and its docs, under the path the server is mounted at."""
         root = url_for("service.Index", _external=True).rstrip("/")
         return {
@@ -36,7 +38,7 @@ class Index(MethodView):
 class Health(MethodView):
     @bp.response(200, HealthSchema)
     @bp.alt_response(503, schema=HealthSchema, description="The database cannot be reached")
-    def get(self):
+    def get(self) -> dict[str, Any] | tuple[dict[str, Any], int]:
         """Report whether the server and its database work."""
         if database_reachable():
             return {"status": "ok", "version": VERSION, "checks": {"database": "ok"}}
@@ -46,7 +48,7 @@ class Health(MethodView):
 @bp.route(API_PREFIX + "/heartbeat")
 class Heartbeat(MethodView):
     @bp.response(200, HeartbeatSchema)
-    def get(self):
+    def get(self) -> dict[str, str]:
         """Answer that the server is alive, without touching the database."""
         return {"status": "alive", "timestamp": isoformat(utcnow()), "message": "OpenRegister conversations API is running"}
 
@@ -54,7 +56,7 @@ class Heartbeat(MethodView):
 @bp.route("/status.php")
 class Status(MethodView):
     @bp.response(200, StatusSchema)
-    def get(self):
+    def get(self) -> dict[str, Any]:
         """Describe the server as Nextcloud's status.php does."""
         return {
             "installed": True,

@@ -1,5 +1,7 @@
 """Share links: the owner makes, shows and revokes them; anyone with the link reads the conversation."""
 
+from typing import Any
+
 from flask import g, url_for
 from flask.views import MethodView
 
@@ -24,7 +26,7 @@ class Share(MethodView):
     @bp.response(201, ShareSchema)
     @bp.errors(403, 404, 409)
     @transactional
-    def post(self, data, ref):
+    def post(self, data: dict[str, Any], ref: str) -> dict[str, Any]:
         """Make a public read-only link to your conversation, replacing any earlier one."""
         conversation = get_conversation_for(g.current_user, ref, write=True)
         link, token = service.create_share(conversation, expires_in=data.get("expires_in"))
@@ -33,7 +35,7 @@ class Share(MethodView):
 
     @bp.response(200, ShareSchema)
     @bp.errors(403, 404)
-    def get(self, ref):
+    def get(self, ref: str) -> dict[str, Any]:
         """Show your conversation's current link (its token is no longer known)."""
         link = service.get_share(get_conversation_for(g.current_user, ref, write=True))
         return {"token": None, "url": None, "created": link.created, "expires_at": link.expires_at}
@@ -41,7 +43,7 @@ class Share(MethodView):
     @bp.response(200, MessageResponseSchema)
     @bp.errors(403, 404)
     @transactional
-    def delete(self, ref):
+    def delete(self, ref: str) -> dict[str, str]:
         """Revoke your conversation's link."""
         service.revoke_share(get_conversation_for(g.current_user, ref, write=True))
         return {"message": "Share revoked"}
@@ -53,7 +55,7 @@ class Share(MethodView):
 class SharedConversation(MethodView):
     @public_bp.response(200, SharedConversationSchema)
     @public_bp.errors(404)
-    def get(self, token):
+    def get(self, token: str) -> dict[str, Any]:
         """Read a shared conversation: its title and the messages it had when the link was made."""
         link, messages = service.get_shared_conversation(token)
         return {"title": link.conversation.title, "shared_at": link.created, "messages": messages}

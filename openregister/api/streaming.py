@@ -10,7 +10,8 @@ import logging
 import select
 import socket
 import time
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Iterator, Mapping
+from typing import Any
 
 from flask import Response, current_app, request, stream_with_context
 
@@ -53,14 +54,14 @@ CLIENT_CHECK_SECONDS = 0.5
 COMPACT = (",", ":")
 
 
-def wants_stream(body: dict) -> bool:
+def wants_stream(body: Mapping[str, Any]) -> bool:
     """Whether the request asks for a stream: `Accept: text/event-stream` (named, not through a
     wildcard), or `"stream": true` in the body."""
     named = any(value == EVENT_STREAM and quality > 0 for value, quality in request.accept_mimetypes)
     return bool(body.get("stream")) or named
 
 
-def event(name: str, data) -> str:
+def event(name: str, data: object) -> str:
     """One event: its name and its data as one line of JSON (JSON escapes the newlines of the text)."""
     return f"event: {name}\ndata: {current_app.json.dumps(data, separators=COMPACT)}\n\n"
 
@@ -69,7 +70,7 @@ def error_event(error: ApiError) -> str:
     return event("error", {"error": error.title, "message": error.message, "status": error.status})
 
 
-def event_stream(events: Iterable[str]) -> Response:
+def event_stream(events: Iterator[str]) -> Response:
     """The response that sends `events` as they come, in the request's context, uncached and unbuffered
     by proxies (nginx reads X-Accel-Buffering)."""
     response = Response(stream_with_context(events), content_type=EVENT_STREAM)
@@ -83,7 +84,9 @@ def idle_every(keep_alive: float) -> float:
     return min(keep_alive, CLIENT_CHECK_SECONDS)
 
 
-def kept_alive(pieces: Iterable[str | None], keep_alive: float, environ: dict) -> Generator[str, None, bool]:
+def kept_alive(
+    pieces: Iterable[str | None], keep_alive: float, environ: Mapping[str, Any]
+) -> Generator[str, None, bool]:
     """Each piece (None: still waiting), with a keep-alive comment whenever `keep_alive` seconds pass
     without a write. Returns True at the end of the pieces, False (early) when the client went away."""
     last_write = time.monotonic()
@@ -100,7 +103,7 @@ def kept_alive(pieces: Iterable[str | None], keep_alive: float, environ: dict) -
     return True
 
 
-def client_gone(environ: dict) -> bool:
+def client_gone(environ: Mapping[str, Any]) -> bool:
     """Whether the client closed its connection, when the server tells us its socket (gunicorn and
     Werkzeug's do). Writing would tell too, but only on the second write after the client left; this
     peeks without reading: a closed connection reads as end of file, while a request the client sends

@@ -1,6 +1,7 @@
 """Export and import of conversations: one as a download, all as streamed NDJSON, and imports."""
 
 import json
+from typing import Any
 
 from flask import Response, current_app, g, request, stream_with_context
 from flask.views import MethodView
@@ -47,7 +48,7 @@ class Export(MethodView):
     @bp.response(200, ExportDocumentSchema, content_type=service.NDJSON, headers=DOWNLOAD_HEADERS,
                  description="Every conversation of yours in the active organisation, archived ones included: "
                  "one export document a line, streamed")
-    def get(self):
+    def get(self) -> Response:
         """Export all your conversations in the active organisation as NDJSON."""
         response = Response(stream_with_context(service.export_lines(g.current_user)), mimetype=service.NDJSON)
         response.headers["Content-Disposition"] = service.content_disposition("conversations", ".ndjson")
@@ -62,7 +63,7 @@ class Import(MethodView):
     @bp.doc(requestBody=IMPORT_BODY)
     @bp.response(201, ImportResultSchema)
     @transactional
-    def post(self):
+    def post(self) -> dict[str, Any]:
         """Import conversations: an export of ours (JSON or NDJSON) or ChatGPT's conversations.json."""
         # This route's own limit on the body, instead of the app's MAX_CONTENT_LENGTH; above it, 413.
         request.max_content_length = current_app.config["MAX_IMPORT_SIZE"]
@@ -78,7 +79,7 @@ class ConversationExport(MethodView):
                  description="The conversation as an export document (format=json) or as Markdown (format=markdown)")
     @bp.doc(responses={200: {"content": {"text/markdown": {"schema": {"type": "string"}}}}})
     @bp.errors(403, 404)
-    def get(self, args, ref):
+    def get(self, args: dict[str, Any], ref: str) -> Response:
         """Download a conversation as JSON or Markdown."""
         conversation = get_conversation_for(g.current_user, ref)
         document = service.export_document(g.current_user, conversation)

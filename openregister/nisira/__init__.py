@@ -4,6 +4,9 @@ It depends on the core (services, auth, errors, pagination); nothing in the core
 core serves it because the configuration names it (DIALECTS); without it the core works the same.
 """
 
+from flask import Flask
+from flask_smorest import Api
+
 from ..api import Blueprint
 from ..extensions import blueprint_docs
 from .errors import render_error
@@ -15,7 +18,7 @@ bp.register_blueprint(protected)
 bp.error_renderer(render_error)
 
 
-def register(app, api) -> None:
+def register(app: Flask, api: Api) -> None:
     """Serve NISIRA's routes, documented in the app's OpenAPI document under the tag "nisira"."""
     blueprint_docs.register(bp)
     api.register_blueprint(bp)

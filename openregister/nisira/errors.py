@@ -5,6 +5,8 @@ only says how NISIRA words it. Unknown /api/ paths and wrong methods never reach
 (routing fails first), so they keep the core's body, which has "error" too.
 """
 
+from flask import Response
+
 from ..errors import ApiError, ValidationFailed, json_response
 
 # DRF's and simplejwt's words for refused credentials: NISIRA's front end gets those from its framework.
@@ -39,7 +41,7 @@ SPANISH = {
 }
 
 
-def error_body(error: ApiError) -> dict:
+def error_body(error: ApiError) -> dict[str, str]:
     """NISIRA's body for an error: its Spanish words, DRF's {"detail"} for other refused credentials."""
     if error.code == ValidationFailed.code:
         return {"error": f"Datos inválidos: {error.message}"}
@@ -53,5 +55,5 @@ def error_body(error: ApiError) -> dict:
     return {"error": error.title}
 
 
-def render_error(error: ApiError):
+def render_error(error: ApiError) -> Response:
     return json_response(error.status, error_body(error), error.headers)

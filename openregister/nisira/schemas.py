@@ -1,5 +1,8 @@
 """NISIRA Assistant's wire format: snake_case keys, its envelopes, and its error bodies."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
 from ..schemas.base import Timestamp, Title
@@ -26,7 +29,7 @@ class NisiraPageArgsSchema(NisiraInputSchema):
     size = fields.Integer(load_default=DEFAULT_PAGE_SIZE)
 
     @post_load
-    def clamp(self, data, **kwargs):
+    def clamp(self, data: dict[str, Any], **kwargs: Any) -> dict[str, int]:
         return {"page": min(max(data["page"], 1), LAST_PAGE), "size": min(max(data["size"], 1), MAX_PAGE_SIZE)}
 
 
@@ -39,7 +42,7 @@ class NisiraSignInSchema(NisiraInputSchema):
 class ConversationRef(fields.Raw):
     """A conversation's slug, or its numeric id as a string or a JSON number."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise ValidationError("Must be a conversation slug or id.")
         return str(value)
@@ -123,7 +126,7 @@ class NisiraMessageSchema(Schema):
     rating_issue_tag = fields.String(attribute="issue_tag", required=True)
 
 
-def page_fields() -> dict:
+def page_fields() -> dict[str, fields.Field[Any]]:
     return {
         "page": fields.Integer(required=True),
         "size": fields.Integer(required=True),
@@ -132,7 +135,7 @@ def page_fields() -> dict:
     }
 
 
-def conversation_ref_fields() -> dict:
+def conversation_ref_fields() -> dict[str, fields.Field[Any]]:
     """How NISIRA names the conversation of a response; dump_only as in NisiraConversationFields."""
     return {
         "conversation_id": fields.String(
@@ -143,7 +146,7 @@ def conversation_ref_fields() -> dict:
     }
 
 
-def exchange_fields() -> dict:
+def exchange_fields() -> dict[str, fields.Field[Any]]:
     return {
         "user_message": fields.Nested(NisiraMessageSchema, required=True),
         "assistant_message": fields.Nested(NisiraMessageSchema, required=True),

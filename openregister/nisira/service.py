@@ -4,8 +4,10 @@ Only the rules NISIRA has and the core lacks live here; access, chat and feedbac
 The errors raised here name their codes; errors.py words them in NISIRA's Spanish.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -35,6 +37,55 @@ class RatedMessage:
     issue_tag: str = NO_ISSUE
 
 
+class TokenPair(TypedDict):
+    access: str
+    refresh: str
+
+
+class SignedIn(TokenPair):
+    user: User
+
+
+class NisiraPage(TypedDict):
+    """NISIRA's page fields, next to the items of a page."""
+
+    page: int
+    size: int
+    total: int
+    has_more: bool
+
+
+class ConversationPage(NisiraPage):
+    conversations: list[Conversation]
+
+
+class MessagePage(NisiraPage):
+    conversation: Conversation
+    messages: list[RatedMessage]
+
+
+class NisiraExchange(TypedDict):
+    conversation: Conversation
+    user_message: RatedMessage
+    assistant_message: RatedMessage
+
+
+class Rating(TypedDict):
+    message: Message
+    conversation: Conversation
+    value: str | None
+    status: str
+    updated_at: datetime
+    issue_tag: str
+
+
+class Retrieval(TypedDict, total=False):
+    """How store_question retrieves for NISIRA's rag/chat (its keyword arguments)."""
+
+    include_files: bool | None
+    without_agent: RetrievalSettings | None
+
+
 def default_title(now: datetime, timezone: str) -> str:
     """NISIRA's name for an untitled conversation: "Conversación dd/mm/YYYY HH:MM", naive-UTC `now` in `timezone`."""
     local = now.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone))
@@ -47,11 +98,11 @@ def title_from_content(content: str) -> str:
     return text[:TITLE_LENGTH] + "..." if len(text) > TITLE_LENGTH else text
 
 
-def tokens_for(user: User) -> dict:
+def tokens_for(user: User) -> TokenPair:
     return {"access": issue_token(user), "refresh": issue_token(user, REFRESH)}
 
 
-def sign_in(username: str | None, password: str | None) -> dict:
+def sign_in(username: str | None, password: str | None) -> SignedIn:
     """NISIRA's own sign-in: the tokens and the user, for a user name and password.
 
     Raises BadRequest when either is missing, TooManyRequests while sign-ins are locked, and
@@ -70,12 +121,12 @@ def sign_in(username: str | None, password: str | None) -> dict:
         raise Unauthorized("Sign-in refused", refused.message, code="sign_in_refused") from refused
 
 
-def find_conversation(ref) -> Conversation | None:
+def find_conversation(ref: str | int) -> Conversation | None:
     """The conversation a NISIRA reference names: all digits is the id, anything else the slug."""
     return find_by_ref(Conversation, ref, key=Conversation.slug)
 
 
-def visible_conversation(actor: User, ref) -> Conversation | None:
+def visible_conversation(actor: User, ref: str | int) -> Conversation | None:
     """The actor's conversation `ref` if they may read it now and it is not archived, else None.
 
     NISIRA shows only these, and answers for every other one as for one that does not exist.
@@ -90,7 +141,7 @@ def visible_conversation(actor: User, ref) -> Conversation | None:
     return None if conversation.is_archived else conversation
 
 
-def get_nisira_conversation(actor: User, ref) -> Conversation:
+def get_nisira_conversation(actor: User, ref: str) -> Conversation:
     """The conversation `ref` (slug or id) that NISIRA may show the actor; raises NotFound otherwise."""
     conversation = visible_conversation(actor, ref)
     if conversation is None:
@@ -98,12 +149,12 @@ def get_nisira_conversation(actor: User, ref) -> Conversation:
     return conversation
 
 
-def nisira_page(listing: dict, page: int) -> dict:
+def nisira_page(listing: Mapping[str, Any], page: int) -> NisiraPage:
     """NISIRA's page fields for a page of core results (pagination.paginate)."""
     return {"page": page, "size": listing["limit"], "total": listing["total"], "has_more": listing["has_more"]}
 
 
-def list_nisira_conversations(actor: User, window: Window, *, page: int) -> dict:
+def list_nisira_conversations(actor: User, window: Window, *, page: int) -> ConversationPage:
     """A page of the actor's active conversations in the active organisation, newest update first."""
     listing = list_conversations(actor, window, archived=False)
     return {"conversations": listing["results"], **nisira_page(listing, page)}
@@ -133,7 +184,7 @@ def rated(message: Message, feedback: Feedback | None) -> RatedMessage:
     return RatedMessage(message, RATINGS[feedback.type], feedback.issue_tag or NO_ISSUE)
 
 
-def page_nisira_messages(actor: User, conversation: Conversation, window: Window, *, page: int) -> dict:
+def page_nisira_messages(actor: User, conversation: Conversation, window: Window, *, page: int) -> MessagePage:
     """Page 1 is the newest messages, page 2 the ones before; each page in chronological order."""
     listing = page_messages(conversation, window, order="latest")
     return {
@@ -144,7 +195,7 @@ def page_nisira_messages(actor: User, conversation: Conversation, window: Window
 
 
 def store_nisira_question(
-    actor: User, *, conversation_ref, content: str | None, start: bool = False, use_rag: bool = True
+    actor: User, *, conversation_ref: str | None, content: str | None, start: bool = False, use_rag: bool = True
 ) -> Question:
     """Store the question `content` in a conversation NISIRA may show, through the chat service.
 
@@ -165,14 +216,14 @@ def store_nisira_question(
         raise BadRequest(
             "Conversation required", "Name the conversation in `conversation_id`.", code="conversation_required"
         )
-    retrieval = {}
+    retrieval: Retrieval = {}
     if start:
         retrieval = {"include_files": None if use_rag else False,
                      "without_agent": RetrievalSettings(mode="hybrid", limit=5) if use_rag else None}
     return store_question(actor, message=content, conversation_ref=conversation.id, **retrieval)
 
 
-def exchange_of(exchange: Exchange) -> dict:
+def exchange_of(exchange: Exchange) -> NisiraExchange:
     """NISIRA's answer to a chat: the conversation and both messages with their ratings."""
     return {
         "conversation": exchange.conversation,
@@ -181,7 +232,9 @@ def exchange_of(exchange: Exchange) -> dict:
     }
 
 
-def rate_message(actor: User, *, message_id: int, value: str, comment=UNCHANGED, issue_tag: str = NO_ISSUE) -> dict:
+def rate_message(
+    actor: User, *, message_id: int, value: str, comment: object = UNCHANGED, issue_tag: str = NO_ISSUE
+) -> Rating:
     """Like, dislike or clear the actor's rating of an answer: the feedback the main API shows too.
 
     `comment` keeps its earlier value when UNCHANGED; issue_tag "auto" is picked from the comment sent.
@@ -200,7 +253,7 @@ def rate_message(actor: User, *, message_id: int, value: str, comment=UNCHANGED,
             remove_feedback(actor, message)
         return rating_of(message, None, "removed" if existing else "noop")
     if issue_tag == AUTO_ISSUE:
-        issue_tag = pick_issue_tag(comment if comment is not UNCHANGED else None)
+        issue_tag = pick_issue_tag(comment if isinstance(comment, str) else None)  # a comment sent, else None
     feedback = give_feedback(
         actor,
         message,
@@ -211,7 +264,7 @@ def rate_message(actor: User, *, message_id: int, value: str, comment=UNCHANGED,
     return rating_of(message, feedback, "updated" if existing else "created")
 
 
-def rating_of(message: Message, feedback: Feedback | None, status: str) -> dict:
+def rating_of(message: Message, feedback: Feedback | None, status: str) -> Rating:
     current = rated(message, feedback)
     return {
         "message": message,

@@ -5,21 +5,27 @@ Its routes start at /api/ and answer with or without the trailing slash. NISIRA'
 credentials. Both are nested in the package's blueprint, which renders their errors (errors.py).
 """
 
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
 from flask import current_app, g
 from flask.views import MethodView
 
 from ..api import Blueprint
 from ..api.chat import answer
+from ..api.docs import AUTHENTICATED
 from ..auth import REFRESH, login, require_user, user_from_token
 from ..database import transactional, unit_of_work
 from ..http import no_store
+from ..models import Conversation
 from ..models.base import utcnow
-from ..pagination import window
+from ..pagination import Window, window
 from ..schemas.auth import RefreshRequestSchema, TokenRequestSchema
 from ..schemas.base import MessageResponseSchema, isoformat
 from ..services.conversations import destroy_conversation
 from ..services.feedback import UNCHANGED
 from . import service
+from .service import ConversationPage, MessagePage, NisiraExchange, Rating, SignedIn, TokenPair
 from .schemas import (
     MAX_PAGE_SIZE,
     NisiraAuthenticationErrorSchema,
@@ -45,8 +51,8 @@ public = Blueprint("public", __name__)
 protected = Blueprint("protected", __name__)
 protected.before_request(require_user)
 
-# How the OpenAPI document names the credentials these routes take (registered with the main API's).
-AUTHENTICATED = [{"bearerAuth": []}, {"basicAuth": []}]
+F = TypeVar("F", bound=Callable[..., Any])
+
 ERROR_DESCRIPTIONS = {
     400: "Bad input: malformed JSON, a wrong type or value, or a missing field",
     401: "No valid credentials",
@@ -60,10 +66,11 @@ ERROR_DESCRIPTIONS = {
 }
 
 
-def documented(*statuses, protected=True):
-    """Document the errors a view answers, in NISIRA's bodies; a protected view also takes credentials."""
+def documented(*statuses: int, protected: bool = True) -> Callable[[F], F]:
+    """Document the errors a view answers, in NISIRA's bodies; a protected view also takes credentials
+    (the security schemes of the main API's document, api/docs.py)."""
 
-    def decorator(func):
+    def decorator(func: F) -> F:
         answered = {*statuses, 401, 429} if protected else set(statuses)
         for status in sorted(answered):
             schema = NisiraAuthenticationErrorSchema if status == 401 else NisiraErrorSchema
@@ -73,7 +80,7 @@ def documented(*statuses, protected=True):
     return decorator
 
 
-def page_of(args):
+def page_of(args: Mapping[str, Any]) -> Window:
     """The window of NISIRA's page and size (already clamped by NisiraPageArgsSchema)."""
     return window({"page": args["page"], "limit": args["size"]}, max_limit=MAX_PAGE_SIZE)
 
@@ -84,7 +91,7 @@ class Token(MethodView):
     @public.arguments(TokenRequestSchema)
     @public.response(200, NisiraTokenPairSchema)
     @documented(400, 401, 413, 415, 429, protected=False)
-    def post(self, data):
+    def post(self, data: dict[str, Any]) -> TokenPair:
         """Exchange a user name and password for an access and a refresh token."""
         return service.tokens_for(login(data["username"], data["password"]))
 
@@ -95,7 +102,7 @@ class Refresh(MethodView):
     @public.arguments(RefreshRequestSchema)
     @public.response(200, NisiraTokenPairSchema)
     @documented(400, 401, 413, 415, protected=False)
-    def post(self, data):
+    def post(self, data: dict[str, Any]) -> TokenPair:
         """Exchange a refresh token for a new access and refresh token."""
         return service.tokens_for(user_from_token(data["refresh"], REFRESH))
 
@@ -107,7 +114,7 @@ class Login(MethodView):
     @public.response(200, NisiraSignedInSchema)
     @public.alt_response(401, schema=NisiraErrorSchema, description="Usuario o contraseña incorrectos")
     @documented(400, 413, 415, 429, protected=False)
-    def post(self, data):
+    def post(self, data: dict[str, Any]) -> SignedIn:
         """Sign in with a user name and password; get the tokens and your profile."""
         return service.sign_in(data.get("username"), data.get("password"))
 
@@ -115,7 +122,7 @@ class Login(MethodView):
 @public.route("/health/", strict_slashes=False)
 class Health(MethodView):
     @public.response(200, NisiraHealthSchema)
-    def get(self):
+    def get(self) -> dict[str, str]:
         """Answer that the API is up, as NISIRA's health check does."""
         return {"status": "healthy", "timestamp": isoformat(utcnow()), "message": "API funcionando correctamente"}
 
@@ -126,7 +133,7 @@ class ConversationCreate(MethodView):
     @protected.response(201, NisiraCreatedConversationSchema)
     @documented(400, 413, 415)
     @transactional
-    def post(self, data):
+    def post(self, data: dict[str, Any]) -> Conversation:
         """Create a conversation; without a title it is named for the date and time."""
         conversation = service.create_nisira_conversation(
             g.current_user, title=data.get("title"), timezone=current_app.config["TIMEZONE"]
@@ -140,7 +147,7 @@ class Conversations(ConversationCreate):
     @protected.arguments(NisiraPageArgsSchema, location="query")
     @protected.response(200, NisiraConversationPageSchema)
     @documented(400)
-    def get(self, args):
+    def get(self, args: dict[str, Any]) -> ConversationPage:
         """List your conversations in the active organisation, most recently updated first."""
         return service.list_nisira_conversations(g.current_user, page_of(args), page=args["page"])
 
@@ -150,7 +157,7 @@ class ConversationMessages(MethodView):
     @protected.arguments(NisiraPageArgsSchema, location="query")
     @protected.response(200, NisiraMessagePageSchema)
     @documented(400, 404)
-    def get(self, args, conversation_id):
+    def get(self, args: dict[str, Any], conversation_id: str) -> MessagePage:
         """Page through a conversation's messages, newest page first, each page oldest first."""
         conversation = service.get_nisira_conversation(g.current_user, conversation_id)
         return service.page_nisira_messages(g.current_user, conversation, page_of(args), page=args["page"])
@@ -161,7 +168,7 @@ class ConversationDelete(MethodView):
     @protected.response(200, MessageResponseSchema)
     @documented(404)
     @transactional
-    def delete(self, conversation_id):
+    def delete(self, conversation_id: str) -> dict[str, str]:
         """Delete a conversation for good, with its messages and their ratings."""
         destroy_conversation(service.get_nisira_conversation(g.current_user, conversation_id))
         return {"message": "Conversación eliminada exitosamente"}
@@ -173,7 +180,7 @@ class ConversationByRef(ConversationDelete):
     pass
 
 
-def send_with(data, *, start: bool, use_rag: bool = True) -> dict:
+def send_with(data: Mapping[str, Any], *, start: bool, use_rag: bool = True) -> NisiraExchange:
     """The chat routes' one body: store the question, then answer it (see service.store_nisira_question)."""
     with unit_of_work():
         question = service.store_nisira_question(
@@ -188,7 +195,7 @@ class Chat(MethodView):
     @protected.arguments(NisiraChatRequestSchema)
     @protected.response(200, NisiraExchangeSchema)
     @documented(400, 404, 413, 415, 502, 503, 504)
-    def post(self, data):
+    def post(self, data: dict[str, Any]) -> NisiraExchange:
         """Send a message to a conversation and get the assistant's answer."""
         return send_with(data, start=False)
 
@@ -198,7 +205,7 @@ class RagChat(MethodView):
     @protected.arguments(NisiraRagChatRequestSchema)
     @protected.response(201, NisiraRagExchangeSchema)
     @documented(400, 404, 413, 415, 502, 503, 504)
-    def post(self, data):
+    def post(self, data: dict[str, Any]) -> NisiraExchange:
         """Send a message, starting a conversation when none is named, answered from the organisation's documents."""
         return send_with(data, start=True, use_rag=data["use_rag"])
 
@@ -209,7 +216,7 @@ class Ratings(MethodView):
     @protected.response(200, NisiraRatingSchema)
     @documented(400, 404, 413, 415)
     @transactional
-    def post(self, data):
+    def post(self, data: dict[str, Any]) -> Rating:
         """Like or dislike an answer, or clear your rating; the same feedback the main API shows."""
         rating = service.rate_message(
             g.current_user,
