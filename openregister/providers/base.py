@@ -35,7 +35,7 @@ class LlmSettings:
     allowed_base_urls: tuple[str, ...] = ()
 
     @classmethod
-    def from_config(cls, config: Mapping) -> "LlmSettings":
+    def from_config(cls, config: Mapping[str, Any]) -> "LlmSettings":
         return cls(
             provider=config["LLM_PROVIDER"] or "offline",
             base_url=config["LLM_BASE_URL"] or None,
