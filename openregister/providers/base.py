@@ -13,8 +13,11 @@ class ChatMessage(TypedDict):
 class Grounding(Protocol):
     """A passage of an organisation's document that the answer may draw on (services.retrieval.Retrieved)."""
 
-    text: str
-    document_name: str
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def document_name(self) -> str: ...
 
 
 @dataclass(frozen=True)
