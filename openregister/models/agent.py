@@ -5,15 +5,14 @@ from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.ext.orderinglist import ordering_list
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import JsonType, TimestampMixin, new_uuid
+from .base import JsonType, Model, TimestampMixin, new_uuid
 
 if TYPE_CHECKING:
     from .organisation import Organisation
     from .user import User
 
 
-class Agent(TimestampMixin, db.Model):
+class Agent(TimestampMixin, Model):
     """An assistant a conversation talks to: which provider and model, with which prompt and limits."""
 
     __tablename__ = "agents"
@@ -59,7 +58,7 @@ class Agent(TimestampMixin, db.Model):
     )
 
 
-class AgentInvitation(db.Model):
+class AgentInvitation(Model):
     """One name in an agent's invitedUsers, at its place in the list.
 
     A user name, not a user: a name may be invited before anyone holds it, and it stays when the

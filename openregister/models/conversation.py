@@ -5,8 +5,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import JsonType, TimestampMixin, new_uuid
+from .base import JsonType, Model, TimestampMixin, new_uuid
 
 if TYPE_CHECKING:
     from .agent import Agent
@@ -20,7 +19,7 @@ def new_slug() -> str:
     return secrets.token_urlsafe(8)[:11]
 
 
-class Conversation(TimestampMixin, db.Model):
+class Conversation(TimestampMixin, Model):
     __tablename__ = "conversations"
     __table_args__ = (
         Index("ix_conversations_listing", "user_id", "organisation_id", "deleted_at", "updated"),

@@ -16,30 +16,35 @@ organisations, users, agents, conversations or messages in batch mode must call
 `create_counter_triggers` again (test_migrations checks the counts after the whole chain).
 """
 
-from sqlalchemy import ForeignKey, event
+from typing import Any
+
+from sqlalchemy import Connection, ForeignKey, MetaData, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from .base import Model
 
 
-class OrganisationCounter(db.Model):
-    __tablename__ = "organisation_counters"
+class Counts:
+    """The three counts every counter row keeps (the triggers change them alike)."""
 
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
     agents: Mapped[int] = mapped_column(default=0, server_default="0")
     conversations: Mapped[int] = mapped_column(default=0, server_default="0")
     messages: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
-class PersonalCounter(db.Model):
+class OrganisationCounter(Counts, Model):
+    __tablename__ = "organisation_counters"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
+
+
+class PersonalCounter(Counts, Model):
     """What a user owns outside any organisation."""
 
     __tablename__ = "personal_counters"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    agents: Mapped[int] = mapped_column(default=0, server_default="0")
-    conversations: Mapped[int] = mapped_column(default=0, server_default="0")
-    messages: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 TRIGGERS = (
@@ -57,7 +62,8 @@ TRIGGER_TABLES = {
 MESSAGES_OF = "(SELECT count(*) FROM messages WHERE conversation_id = {row}.id)"
 
 
-def _sqlite_add(organisation: str, user: str, *, agents="0", conversations="0", messages="0") -> str:
+def _sqlite_add(organisation: str, user: str, *, agents: str = "0", conversations: str = "0",
+                messages: str = "0") -> str:
     """Statements adding to the counters of the scope (organisation, else user) given by two SQL expressions."""
     changes = f"agents = agents + ({agents}), conversations = conversations + ({conversations}), " \
               f"messages = messages + ({messages})"
@@ -209,7 +215,7 @@ def drop_counter_trigger_statements(dialect: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS]
 
 
-def create_counter_triggers(connection) -> None:
+def create_counter_triggers(connection: Connection) -> None:
     """(Re)create the triggers that keep the counters, on an open connection (a migration's op.get_bind())."""
     dialect = connection.dialect.name
     for statement in drop_counter_trigger_statements(dialect) + counter_trigger_statements(dialect):
@@ -235,14 +241,14 @@ FROM users u""",
 }
 
 
-def recount(connection) -> None:
+def recount(connection: Connection) -> None:
     """Fill the counters from the rows, as they are now (the migration's data step, and `flask` repairs)."""
     for table, statement in RECOUNT.items():
         connection.exec_driver_sql(f"DELETE FROM {table}")
         connection.exec_driver_sql(statement)
 
 
-def _create_triggers_with_tables(target, connection, **kw) -> None:
+def _create_triggers_with_tables(target: MetaData, connection: Connection, **kw: Any) -> None:
     # create_all builds the tables in dependency order; the triggers need all five and the counters.
     create_counter_triggers(connection)
 

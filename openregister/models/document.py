@@ -1,13 +1,13 @@
 """An organisation's documents, cut into passages that chat retrieves by keyword or embedding."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import DDL, ForeignKey, Index, LargeBinary, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import TimestampMixin, new_uuid, utcnow
+from .base import Model, TimestampMixin, new_uuid, utcnow
 
 if TYPE_CHECKING:
     from .user import User
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 STATUSES = ("indexed", "failed")
 
 
-class Document(TimestampMixin, db.Model):
+class Document(TimestampMixin, Model):
     __tablename__ = "documents"
     __table_args__ = (Index("ix_documents_listing", "organisation_id", "created", "id"),)
 
@@ -35,7 +35,7 @@ class Document(TimestampMixin, db.Model):
     owner: Mapped["User | None"] = relationship()
 
 
-class Passage(db.Model):
+class Passage(Model):
     """A few hundred words of a document; organisation_id is the document's, so retrieval filters on one column."""
 
     __tablename__ = "passages"
@@ -97,16 +97,18 @@ POSTGRESQL_DROP_SEARCH_INDEX = (
 )
 
 
-def is_search_index(name) -> bool:
+def is_search_index(name: str) -> bool:
     """Whether a database object belongs to a full-text index (FTS5's shadow tables included)."""
-    return any(name == index or str(name).startswith(index + "_") for index in SEARCH_INDEX_NAMES)
+    return any(name == index or name.startswith(index + "_") for index in SEARCH_INDEX_NAMES)
 
 
-for _statement in SQLITE_SEARCH_INDEX:
-    event.listen(Passage.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in POSTGRESQL_SEARCH_INDEX:
-    event.listen(Passage.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
-for _statement in SQLITE_DROP_SEARCH_INDEX:
-    event.listen(Passage.__table__, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in POSTGRESQL_DROP_SEARCH_INDEX:
-    event.listen(Passage.__table__, "before_drop", DDL(_statement).execute_if(dialect="postgresql"))
+def _listen(event_name: str, dialect: str, statements: Iterable[str]) -> None:
+    for statement in statements:
+        ddl = DDL(statement)  # type: ignore[no-untyped-call]  # SQLAlchemy leaves DDL.__init__ unannotated
+        event.listen(Passage.__table__, event_name, ddl.execute_if(dialect=dialect))
+
+
+_listen("after_create", "sqlite", SQLITE_SEARCH_INDEX)
+_listen("after_create", "postgresql", POSTGRESQL_SEARCH_INDEX)
+_listen("before_drop", "sqlite", SQLITE_DROP_SEARCH_INDEX)
+_listen("before_drop", "postgresql", POSTGRESQL_DROP_SEARCH_INDEX)

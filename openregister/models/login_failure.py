@@ -3,10 +3,10 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from .base import Model
 
 
-class LoginFailure(db.Model):
+class LoginFailure(Model):
     """Failed sign-ins counted per (user name, address) pair, per address and per user name, shared by every worker.
 
     `key` names the counter; `username` (normalised) and `address` say what it involves, so that

@@ -4,15 +4,14 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from ..extensions import db
-from .base import JsonType, TimestampMixin, new_uuid, utcnow
+from .base import JsonType, Model, TimestampMixin, new_uuid, utcnow
 from .conversation import Conversation
 from .user import User
 
 ROLES = ("user", "assistant", "system")
 
 
-class Message(db.Model):
+class Message(Model):
     __tablename__ = "messages"
     __table_args__ = (Index("ix_messages_paging", "conversation_id", "created", "id"),)
 
@@ -43,7 +42,7 @@ Conversation.owner_name = column_property(
 )
 
 
-class Feedback(TimestampMixin, db.Model):
+class Feedback(TimestampMixin, Model):
     """A user's rating of an assistant message: one per message and user."""
 
     __tablename__ = "feedback"

@@ -4,14 +4,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import TimestampMixin, new_uuid, utcnow
+from .base import Model, TimestampMixin, new_uuid, utcnow
 
 if TYPE_CHECKING:
     from .user import User
 
 
-class Organisation(TimestampMixin, db.Model):
+class Organisation(TimestampMixin, Model):
     """A tenant: conversations and agents belong to the organisation active when they were made."""
 
     __tablename__ = "organisations"
@@ -33,7 +32,7 @@ class Organisation(TimestampMixin, db.Model):
     )
 
 
-class Membership(db.Model):
+class Membership(Model):
     __tablename__ = "memberships"
 
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)

@@ -24,7 +24,11 @@ SQLite batch migrations that rebuild `messages` or `conversations` drop their tr
 migration doing that must create them again (`sqlite_statements()`).
 """
 
-from sqlalchemy import event
+from collections.abc import Callable
+
+from alembic.runtime.environment import NameFilterParentNames, NameFilterType
+from sqlalchemy import Connection, MetaData, event
+from sqlalchemy.schema import SchemaItem
 
 from .document import is_search_index as is_passage_index
 
@@ -116,40 +120,45 @@ def postgresql_drop_statements(schema: str) -> list[str]:
     ]
 
 
-def create_search_index(connection) -> None:
+def _execute(connection: Connection, sqlite: Callable[[], list[str]], postgresql: Callable[[str], list[str]]) -> None:
+    """Run the dialect's statements; PostgreSQL's are made for the current schema."""
     if connection.dialect.name == "sqlite":
-        statements = sqlite_statements()
+        statements = sqlite()
     else:
-        statements = postgresql_statements(connection.exec_driver_sql("SELECT current_schema()").scalar())
+        statements = postgresql(connection.exec_driver_sql("SELECT current_schema()").scalar_one())
     for statement in statements:
         connection.exec_driver_sql(statement)
 
 
-def drop_search_index(connection) -> None:
-    if connection.dialect.name == "sqlite":
-        statements = sqlite_drop_statements()
-    else:
-        statements = postgresql_drop_statements(connection.exec_driver_sql("SELECT current_schema()").scalar())
-    for statement in statements:
-        connection.exec_driver_sql(statement)
+def create_search_index(connection: Connection) -> None:
+    _execute(connection, sqlite_statements, postgresql_statements)
 
 
-def is_search_object(obj, name, type_, reflected, compare_to) -> bool:
+def drop_search_index(connection: Connection) -> None:
+    _execute(connection, sqlite_drop_statements, postgresql_drop_statements)
+
+
+def _is_search_name(name: str | None, type_: NameFilterType) -> bool:
+    if type_ == "table":
+        return name is not None and (any(name == table or name.startswith(table + "_") for table in SEARCH_TABLES)
+                                     or is_passage_index(name))
+    if type_ == "column":
+        return name == SEARCH_COLUMN
+    return False
+
+
+def is_search_object(obj: SchemaItem, name: str | None, type_: NameFilterType, reflected: bool,
+                     compare_to: SchemaItem | None) -> bool:
     """Alembic's include_object: False for the full-text indexes' objects (conversations' and documents'),
     which no model declares."""
-    if type_ == "table":
-        return not (any(name == table or name.startswith(table + "_") for table in SEARCH_TABLES)
-                    or is_passage_index(name))
-    if type_ == "column":
-        return name != SEARCH_COLUMN
-    return True
+    return not _is_search_name(name, type_)
 
 
-def include_name(name, type_, parent_names) -> bool:
+def include_name(name: str | None, type_: NameFilterType, parent_names: NameFilterParentNames) -> bool:
     """Alembic's include_name: skip reflecting the FTS5 tables at all."""
-    return is_search_object(None, name, type_, True, None) if type_ == "table" else True
+    return not (type_ == "table" and _is_search_name(name, type_))
 
 
-def register(metadata) -> None:
+def register(metadata: MetaData) -> None:
     event.listen(metadata, "after_create", lambda target, connection, **kw: create_search_index(connection))
     event.listen(metadata, "before_drop", lambda target, connection, **kw: drop_search_index(connection))

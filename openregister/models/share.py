@@ -3,12 +3,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import utcnow
+from .base import Model, utcnow
 from .conversation import Conversation
 
 
-class ShareLink(db.Model):
+class ShareLink(Model):
     """A conversation's public read-only link: one per conversation, the token kept only as its SHA-256."""
 
     __tablename__ = "share_links"

@@ -8,8 +8,7 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db
-from .base import TimestampMixin, new_uuid, utcnow
+from .base import Model, TimestampMixin, new_uuid, utcnow
 
 if TYPE_CHECKING:
     from .organisation import Membership
@@ -20,7 +19,7 @@ def normalise_username(name: str) -> str:
     return name.strip().lower()
 
 
-class User(TimestampMixin, db.Model):
+class User(TimestampMixin, Model):
     """A person (or client) that signs in; `username` is the user id the API shows as `userId`.
 
     `username_key` is the normalised name, unique, so that no two users differ only in case.
@@ -56,7 +55,7 @@ class User(TimestampMixin, db.Model):
     )
 
     @validates("username")
-    def _keep_key(self, key, value):
+    def _keep_key(self, key: str, value: str) -> str:
         self.username_key = normalise_username(value)
         return value
 
@@ -73,7 +72,7 @@ def hash_app_password(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class AppPassword(db.Model):
+class AppPassword(Model):
     """A revocable secret for Basic auth, as Nextcloud's app passwords; only its digest is stored."""
 
     __tablename__ = "app_passwords"

@@ -13,8 +13,11 @@ class ChatMessage(TypedDict):
 class Grounding(Protocol):
     """A passage of an organisation's document that the answer may draw on (services.retrieval.Retrieved)."""
 
-    text: str
-    document_name: str
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def document_name(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class LlmSettings:
     allowed_base_urls: tuple[str, ...] = ()
 
     @classmethod
-    def from_config(cls, config: Mapping) -> "LlmSettings":
+    def from_config(cls, config: Mapping[str, Any]) -> "LlmSettings":
         return cls(
             provider=config["LLM_PROVIDER"] or "offline",
             base_url=config["LLM_BASE_URL"] or None,

@@ -3,9 +3,14 @@
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import numpy as np
+import numpy.typing as npt
+
+# Embeddings, one float32 row per text (or one row: a single vector).
+Vectors = npt.NDArray[np.float32]
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +33,7 @@ class EmbeddingSettings:
     timeout: float = 30.0
 
     @classmethod
-    def from_config(cls, config: Mapping) -> "EmbeddingSettings":
+    def from_config(cls, config: Mapping[str, Any]) -> "EmbeddingSettings":
         return cls(
             provider=(config.get("EMBEDDING_PROVIDER") or "none").strip().lower(),
             base_url=config.get("EMBEDDING_BASE_URL") or None,
@@ -45,7 +50,7 @@ class OpenAICompatibleEmbeddings:
         self.api_key = api_key
         self.timeout = timeout
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> Vectors:
         """One unit-length float32 row per text; raises EmbeddingError."""
         rows = []
         for start in range(0, len(texts), BATCH_SIZE):
@@ -76,8 +81,8 @@ class OpenAICompatibleEmbeddings:
         return vectors
 
 
-def normalised(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+def normalised(matrix: Vectors) -> Vectors:
+    norms: npt.NDArray[np.floating[Any]] = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return (matrix / norms).astype(np.float32)
 
@@ -91,9 +96,9 @@ def embedder_for(settings: EmbeddingSettings) -> OpenAICompatibleEmbeddings | No
     )
 
 
-def to_bytes(vector: np.ndarray) -> bytes:
+def to_bytes(vector: Vectors) -> bytes:
     return np.asarray(vector, dtype="<f4").tobytes()
 
 
-def from_bytes(data: bytes) -> np.ndarray:
+def from_bytes(data: bytes) -> Vectors:
     return np.frombuffer(data, dtype="<f4")

@@ -4,13 +4,14 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import httpx
 from httpx_sse import EventSource
 
 from ..errors import ProviderError, ProviderTimeout, ProviderUnavailable
-from .base import ChatMessage
+from .base import ChatMessage, Grounding
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class OpenAICompatibleProvider:
         model: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
-        passages=(),
+        passages: Sequence[Grounding] = (),
     ) -> "CompletionStream":
         # The passages are in the system prompt already.
         if not self.base_url:
@@ -57,7 +58,9 @@ class OpenAICompatibleProvider:
                 "Provider unavailable", "No model is configured: set the agent's model or OPENREGISTER_LLM_MODEL.",
                 code="provider_unavailable"
             )
-        body = {"model": model, "messages": [{"role": "system", "content": system_prompt}, *messages], "stream": True}
+        body: dict[str, Any] = {
+            "model": model, "messages": [{"role": "system", "content": system_prompt}, *messages], "stream": True,
+        }
         if temperature is not None:
             body["temperature"] = temperature
         if max_tokens is not None:
@@ -74,7 +77,7 @@ class CompletionStream:
     ends a read that waits on it at once.
     """
 
-    def __init__(self, url: str, body: dict, headers: dict, timeout: float):
+    def __init__(self, url: str, body: dict[str, Any], headers: dict[str, str], timeout: float):
         self.url = url
         self.body = body
         self.headers = headers

@@ -7,8 +7,6 @@ from queue import Empty, SimpleQueue
 
 from .base import Pieces
 
-_END = object()
-
 
 def paced(pieces: Pieces, every: float) -> Iterator[str | None]:
     """The pieces, read in a thread of their own, with None whenever `every` seconds pass without one.
@@ -16,29 +14,30 @@ def paced(pieces: Pieces, every: float) -> Iterator[str | None]:
     The reading thread touches nothing but `pieces`. What iterating `pieces` raises is raised here.
     Closing this iterator (or leaving it) closes `pieces`, which ends the reading thread's wait.
     """
-    queue: SimpleQueue = SimpleQueue()
+    # A piece, what iterating raised, or None for the end.
+    queue: SimpleQueue[str | BaseException | None] = SimpleQueue()
 
-    def pump():
+    def pump() -> None:
         try:
             for piece in pieces:
-                queue.put((piece, None))
+                queue.put(piece)
         except BaseException as error:  # handed over, and raised by the reader
-            queue.put((None, error))
+            queue.put(error)
             return
-        queue.put((_END, None))
+        queue.put(None)
 
     threading.Thread(target=pump, name="provider-pieces", daemon=True).start()
     try:
         while True:
             try:
-                piece, error = queue.get(timeout=every)
+                item = queue.get(timeout=every)
             except Empty:
                 yield None
                 continue
-            if error is not None:
-                raise error
-            if piece is _END:
+            if isinstance(item, BaseException):
+                raise item
+            if item is None:
                 return
-            yield piece
+            yield item
     finally:
         pieces.close()

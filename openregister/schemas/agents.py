@@ -1,6 +1,8 @@
 """The agent on the wire: the real app's key set, which the Vue agent editor reads and writes."""
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
@@ -17,7 +19,7 @@ PROVIDERS = ("", *PROVIDER_NAMES)
 class StrictNumber(fields.Float):
     """A JSON number: numeric strings and booleans are wrong types."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.make_error("invalid")
         try:
@@ -33,13 +35,13 @@ CREDENTIAL_NAMES = {"auth", "authorization", "bearer", "cookie", "headers", "tok
 CREDENTIAL_PARTS = ("apikey", "secret", "password", "passwd", "credential", "privatekey", "accesskey")
 
 
-def looks_like_a_credential(key) -> bool:
+def looks_like_a_credential(key: object) -> bool:
     """apiKey, api_key, token, accessToken, clientSecret, password, Authorization, headers, ..."""
     name = "".join(character for character in str(key).lower() if character.isalnum())
     return name in CREDENTIAL_NAMES or name.endswith("token") or any(part in name for part in CREDENTIAL_PARTS)
 
 
-def _credential_path(value, path: str) -> str | None:
+def _credential_path(value: object, path: str) -> str | None:
     """The path of the first key, at any depth, that looks like a credential; None when there is none."""
     if isinstance(value, dict):
         for key, item in value.items():
@@ -57,7 +59,7 @@ def _credential_path(value, path: str) -> str | None:
     return None
 
 
-def without_api_key(configuration: dict) -> None:
+def without_api_key(configuration: Mapping[str, Any]) -> None:
     # Agents are readable by every user who may use them; credentials live in the server configuration.
     found = _credential_path(configuration, "configuration")
     if found:
@@ -77,7 +79,7 @@ def optional_string(max_length: int) -> fields.String:
     return fields.String(allow_none=True, load_default=None, validate=validate.Length(max=max_length))
 
 
-def string_list(max_length: int = 255) -> fields.List:
+def string_list(max_length: int = 255) -> fields.List[str]:
     return fields.List(fields.String(validate=validate.Length(min=1, max=max_length)), load_default=list)
 
 
@@ -162,7 +164,7 @@ class AgentWriteSchema(InputSchema):
 class AgentPatchSchema(AgentWriteSchema):
     """The same fields, each optional, and absent ones left alone."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(partial=True, **kwargs)
 
 

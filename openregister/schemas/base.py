@@ -1,7 +1,9 @@
 """The camelCase base schemas and the fields every resource shares."""
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
@@ -13,11 +15,11 @@ def camelcase(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-class CamelCaseSchema(CompiledDumpMixin, Schema):
+class CamelCaseSchema(CompiledDumpMixin):
     """Python attributes in snake_case, JSON keys in camelCase; dumped by a serializer compiled once
     from the fields (dumping.py)."""
 
-    def on_bind_field(self, field_name, field_obj):
+    def on_bind_field(self, field_name: str, field_obj: fields.Field[Any]) -> None:
         if field_obj.data_key is None:
             field_obj.data_key = camelcase(field_name)
 
@@ -38,11 +40,11 @@ def isoformat(value: datetime) -> str:
 class Timestamp(fields.DateTime):
     """ISO 8601 in UTC with a Z suffix, to the second; the database keeps the microseconds."""
 
-    def _serialize(self, value, attr, obj, **kwargs):
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else isoformat(value)
 
     @staticmethod
-    def dump_value(value):
+    def dump_value(value: datetime) -> str:
         return isoformat(value)
 
 
@@ -54,11 +56,11 @@ class WithValues:
 
     __slots__ = ("row", "values")
 
-    def __init__(self, row, **values):
+    def __init__(self, row: object, **values: Any) -> None:
         self.row = row
         self.values = values
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         try:
             return self.values[name]
         except KeyError:
@@ -68,7 +70,7 @@ class WithValues:
 class StrictBoolean(fields.Boolean):
     """true or false only: a JSON body has real booleans, so "yes" or 1 is a wrong type."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> bool:
         if not isinstance(value, bool):
             raise self.make_error("invalid")
         return value
@@ -80,7 +82,7 @@ class Flag(fields.Boolean):
     truthy = {"true", "1", "yes", "on", 1, True}
     falsy = {"false", "0", "no", "off", 0, False}
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> bool:
         if isinstance(value, str):
             value = value.strip().lower()
         try:
@@ -96,16 +98,18 @@ class Flag(fields.Boolean):
 class JsonObject(fields.Dict):
     """A JSON object whose serialized size is bounded."""
 
-    def __init__(self, *, max_bytes: int, **kwargs):
+    def __init__(self, *, max_bytes: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.max_bytes = max_bytes
 
-    def deserialize(self, value, attr=None, data=None, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> dict[Any, Any]:
         # JSON objects come with string keys, which the String key field keeps: the size of what was sent
         # is the size of what is loaded. Measured before the validators, which get only a bounded value.
         if isinstance(value, dict) and len(json.dumps(value, separators=(",", ":")).encode()) > self.max_bytes:
             raise ValidationError(f"Must be at most {self.max_bytes // 1024} KiB as JSON.")
-        return super().deserialize(value, attr, data, **kwargs)
+        # marshmallow leaves Mapping._deserialize unannotated
+        loaded: dict[Any, Any] = super()._deserialize(value, attr, data, **kwargs)  # type: ignore[no-untyped-call]
+        return loaded
 
 
 def not_blank(value: str) -> None:

@@ -1,3 +1,6 @@
+from collections.abc import Mapping
+from typing import Any
+
 from flask_smorest.fields import Upload
 from marshmallow import ValidationError, fields, validate
 from werkzeug.datastructures import FileStorage
@@ -34,10 +37,10 @@ class DocumentListArgsSchema(PaginationArgsSchema):
                            metadata={"description": "Part of the name, in any case"})
 
 
-class File(Upload):
+class File(Upload):  # type: ignore[misc]  # flask_smorest has no type information: Upload is Any
     """A file part of the multipart body; a plain form field of the same name is not one."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> FileStorage:
         if not isinstance(value, FileStorage):
             raise ValidationError("Not a file: send it as a file part of a multipart/form-data body.")
         return value

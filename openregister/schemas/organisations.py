@@ -1,10 +1,11 @@
 from marshmallow import fields, validate
+from marshmallow.types import Validator
 
 from .base import CamelCaseSchema, InputSchema, Timestamp, not_blank
 from .pagination import PaginationArgsSchema
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*\Z"
-Name = [validate.Length(min=1, max=255), not_blank]
+Name: list[Validator] = [validate.Length(min=1, max=255), not_blank]
 
 
 class OrganisationSchema(CamelCaseSchema):

@@ -1,4 +1,6 @@
-from marshmallow import fields, post_load, validate
+from typing import Any
+
+from marshmallow import Schema, fields, post_load, validate
 
 from .base import CamelCaseSchema, InputSchema
 
@@ -20,7 +22,7 @@ class PaginationArgsSchema(InputSchema):
     underscore_page = fields.Integer(data_key="_page", validate=LIMIT)
 
     @post_load
-    def merge_aliases(self, data, **kwargs):
+    def merge_aliases(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         merged = {}
         for name in ("limit", "offset", "page"):
             value = data.pop(name, None)
@@ -29,7 +31,7 @@ class PaginationArgsSchema(InputSchema):
         return {**data, **merged}
 
 
-def page_schema(name: str, item_schema: type, **extra_fields) -> type:
+def page_schema(name: str, item_schema: type[Schema], **extra_fields: fields.Field[Any]) -> type[Schema]:
     """The list envelope {"results", "total", "limit", "offset"} around one item schema."""
     return CamelCaseSchema.from_dict(
         {

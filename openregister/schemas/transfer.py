@@ -1,6 +1,8 @@
 """Export documents (what an export writes, and an import of ours reads) and the import's answer."""
 
-from datetime import UTC
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, NotRequired, TypedDict
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
@@ -11,10 +13,35 @@ from .conversations import METADATA_MAX_BYTES
 FEEDBACK_TYPES = ("positive", "negative")
 
 
+class ImportedFeedback(TypedDict):
+    type: str
+    comment: NotRequired[str | None]
+
+
+class ImportedMessage(TypedDict):
+    role: str
+    content: str
+    sources: NotRequired[list[dict[str, Any]]]
+    created: NotRequired[datetime | None]
+    feedback: NotRequired[ImportedFeedback | None]
+
+
+class ImportedConversation(TypedDict):
+    """One conversation of an import, as DocumentSchema loads it."""
+
+    title: str
+    metadata: dict[str, Any]
+    created: datetime | None
+    updated: datetime | None
+    deleted_at: datetime | None
+    agent_uuid: str | None
+    messages: list[ImportedMessage]
+
+
 class ExactInteger(fields.Integer):
     """An integer in the JSON sense only: true/false and 1.0 are wrong types."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> int:
         if type(value) is not int:
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
@@ -23,14 +50,14 @@ class ExactInteger(fields.Integer):
 class ImportTimestamp(fields.DateTime):
     """ISO 8601; with an offset converted to UTC, without one taken as UTC; stored naive, as every column."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
-        value = super()._deserialize(value, attr, data, **kwargs)
-        if value.tzinfo is not None:
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> datetime:
+        loaded = super()._deserialize(value, attr, data, **kwargs)
+        if loaded.tzinfo is not None:
             try:
-                value = value.astimezone(UTC).replace(tzinfo=None)
+                loaded = loaded.astimezone(UTC).replace(tzinfo=None)
             except OverflowError:
-                raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
-        return value
+                raise self.make_error("invalid", input=loaded, obj_type=self.OBJ_TYPE) from None
+        return loaded
 
 
 class Lenient(Schema):
@@ -52,7 +79,7 @@ class MessageDocumentSchema(Lenient):
     feedback = fields.Nested(FeedbackDocumentSchema, allow_none=True)
 
     @post_load
-    def only_answers_take_feedback(self, data, **kwargs):
+    def only_answers_take_feedback(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         if data.get("feedback") and data["role"] != "assistant":
             raise ValidationError("Only the assistant's messages take feedback.", "feedback")
         return data
@@ -81,7 +108,7 @@ class DocumentSchema(Lenient):
     messages = fields.List(fields.Nested(MessageDocumentSchema), required=True)
 
     @post_load
-    def flatten(self, data, **kwargs):
+    def flatten(self, data: dict[str, Any], **kwargs: Any) -> ImportedConversation:
         conversation = data["conversation"]
         return {
             "title": conversation["title"],

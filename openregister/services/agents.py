@@ -1,5 +1,8 @@
 """Agents, and who may use them: one SQL condition that lists, counts, finds and checks alike."""
 
+from collections.abc import Mapping
+from typing import Any, TypedDict
+
 from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -7,7 +10,7 @@ from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..models import Agent, AgentInvitation, User
 from ..pagination import Window, paginate
-from .lookup import find_by_ref
+from .lookup import Ref, find_by_ref
 from .organisations import active_organisation_id
 
 
@@ -35,10 +38,10 @@ def may_use(actor: User, agent: Agent, organisation_id: int | None) -> bool:
     For a caller that holds an agent and an organisation other than the active one, such as a
     conversation's; it asks the database so that it can never disagree with a list.
     """
-    return db.session.scalar(select(exists().where(Agent.id == agent.id, usable_by(actor, organisation_id))))
+    return bool(db.session.scalar(select(exists().where(Agent.id == agent.id, usable_by(actor, organisation_id)))))
 
 
-def usable_agents(actor: User, *, search: str | None = None) -> Select:
+def usable_agents(actor: User, *, search: str | None = None) -> Select[Agent]:
     """Every agent the actor may use in their active organisation, newest first, as a select.
 
     `search` is a case-insensitive substring of the name or description.
@@ -56,11 +59,11 @@ def usable_agents(actor: User, *, search: str | None = None) -> Select:
     return stmt
 
 
-def find_usable_agent(actor: User, ref) -> Agent | None:
+def find_usable_agent(actor: User, ref: Ref) -> Agent | None:
     return find_by_ref(Agent, ref, usable_agents(actor))
 
 
-def get_agent_for(actor: User, ref, *, write: bool = False) -> Agent:
+def get_agent_for(actor: User, ref: Ref, *, write: bool = False) -> Agent:
     """The agent `ref` names, if the actor may use it (or, with write=True, change it).
 
     Raises NotFound for an unknown agent and for one the actor may not use, so that private agents
@@ -74,13 +77,19 @@ def get_agent_for(actor: User, ref, *, write: bool = False) -> Agent:
     return agent
 
 
-def list_agents(actor: User, page: Window, *, search: str | None = None) -> dict:
+def list_agents(actor: User, page: Window, *, search: str | None = None) -> dict[str, Any]:
     """One page of usable_agents with what the wire shows loaded; privacy is applied before paging."""
     stmt = usable_agents(actor, search=search).options(selectinload(Agent.owner), selectinload(Agent.invitations))
     return paginate(stmt, page)
 
 
-def agent_stats(actor: User) -> dict:
+class AgentStats(TypedDict):
+    total: int
+    active: int
+    inactive: int
+
+
+def agent_stats(actor: User) -> AgentStats:
     """How many agents the actor may use (those usable_agents lists), active and inactive, in one query."""
     counts = usable_agents(actor).order_by(None).with_only_columns(
         func.count(), func.count(case((Agent.active, 1))), maintain_column_froms=True
@@ -89,7 +98,7 @@ def agent_stats(actor: User) -> dict:
     return {"total": total, "active": active, "inactive": total - active}
 
 
-def create_agent(actor: User, fields: dict) -> Agent:
+def create_agent(actor: User, fields: Mapping[str, Any]) -> Agent:
     """An agent owned by the actor in their active organisation; `fields` are the writable ones."""
     agent = Agent(**fields, owner=actor, organisation_id=active_organisation_id(actor))
     db.session.add(agent)
@@ -97,7 +106,7 @@ def create_agent(actor: User, fields: dict) -> Agent:
     return agent
 
 
-def update_agent(agent: Agent, changes: dict) -> Agent:
+def update_agent(agent: Agent, changes: Mapping[str, Any]) -> Agent:
     agent.apply(changes)
     db.session.flush()
     return agent

@@ -7,12 +7,14 @@ open, and store the answer in a second short transaction.
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
+from typing import Any, TypedDict, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
 from ..models import Agent, Conversation, Message, OrganisationCounter, PersonalCounter, User
+from ..models.counters import Counts
 from ..models.base import utcnow
 from ..pagination import Window, count
 from ..providers import ChatMessage, LlmSettings, Reply, provider_for
@@ -29,6 +31,7 @@ from .conversations import (
     page_messages,
     unique_title,
 )
+from .lookup import Ref
 from .organisations import active_organisation_id, is_member
 from .retrieval import RetrievalPlan, RetrievalSettings, Retrieved, grounded_prompt, plan_for, retrieve, settings_for
 
@@ -63,7 +66,7 @@ class Question:
     retrieval: RetrievalPlan | None = None
     # Filled in by retrieve_passages, once per send: what the provider is given and what the answer cites.
     passages: tuple[Retrieved, ...] = ()
-    sources: tuple[dict, ...] = ()
+    sources: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,8 @@ class Exchange:
 
 
 def store_question(
-    actor: User, *, message: str | None, conversation_ref=None, agent_ref=None, include_files: bool | None = None,
+    actor: User, *, message: str | None, conversation_ref: Ref | None = None, agent_ref: Ref | None = None,
+    include_files: bool | None = None,
     num_sources: int | None = None, without_agent: RetrievalSettings | None = None,
 ) -> Question:
     """Store the question in the actor's conversation `conversation_ref` (or a new one with the agent `agent_ref`).
@@ -134,7 +138,12 @@ def retrieve_passages(question: Question, embedder: OpenAICompatibleEmbeddings |
                    sources=tuple(passage.source() for passage in passages))
 
 
-def stored_question(question: Question) -> dict:
+class StoredQuestion(TypedDict):
+    conversation: Conversation | None
+    user_message: Message | None
+
+
+def stored_question(question: Question) -> StoredQuestion:
     """The stored question, as the `start` event of a stream shows it: its conversation and message."""
     return {
         "conversation": db.session.get(Conversation, question.conversation_id),
@@ -224,21 +233,23 @@ def store_answer(actor: User, question: Question, answer: Answer) -> Exchange:
     """
     # Marking it updated first locks the row (the database, on SQLite) until the answer is committed,
     # so it cannot be deleted between this check and the insert.
-    touched = db.session.execute(
+    # An UPDATE's result is a CursorResult (it has a rowcount); Session.execute is typed for any statement.
+    touched = cast(CursorResult[Any], db.session.execute(
         update(Conversation).where(Conversation.id == question.conversation_id).values(updated=utcnow()),
         execution_options={"synchronize_session": False},
-    )
+    ))
     if touched.rowcount == 0:
         raise NotFound(
             "Conversation not found", "The conversation was deleted while the agent was answering.",
             code="conversation_not_found",
         )
     assistant_message = add_message(
-        db.session.get(Conversation, question.conversation_id), "assistant", answer.reply.content, answer.reply.sources
+        db.session.get_one(Conversation, question.conversation_id), "assistant", answer.reply.content,
+        answer.reply.sources,
     )
     # Read again, answer included: its title may have changed meanwhile too.
-    conversation = db.session.get(Conversation, question.conversation_id, populate_existing=True)
-    user_message = db.session.get(Message, question.user_message_id)
+    conversation = db.session.get_one(Conversation, question.conversation_id, populate_existing=True)
+    user_message = db.session.get_one(Message, question.user_message_id)
     if is_default_title(conversation.title) and is_first_exchange(conversation):
         conversation.title = unique_title(actor, conversation.agent_id, title_from(first_question(conversation)))
         db.session.flush()
@@ -250,7 +261,7 @@ def store_answer(actor: User, question: Question, answer: Answer) -> Exchange:
     return Exchange(conversation, user_message, assistant_message, timings)
 
 
-def conversation_to_chat_in(actor: User, *, conversation_ref=None, agent_ref=None) -> Conversation:
+def conversation_to_chat_in(actor: User, *, conversation_ref: Ref | None = None, agent_ref: Ref | None = None) -> Conversation:
     """The actor's conversation `conversation_ref`, else a new one with the agent `agent_ref`.
 
     Raises BadRequest when neither is given, NotFound for an agent the actor may not use (private,
@@ -318,7 +329,7 @@ def title_from(text: str) -> str:
     return title + "..."
 
 
-def get_history_conversation(actor: User, ref, *, write: bool = False) -> Conversation:
+def get_history_conversation(actor: User, ref: Ref | None, *, write: bool = False) -> Conversation:
     """The conversation the history routes' conversationId names; raises BadRequest without one."""
     if not ref:
         raise BadRequest(
@@ -328,19 +339,31 @@ def get_history_conversation(actor: User, ref, *, write: bool = False) -> Conver
     return get_conversation_for(actor, ref, write=write)
 
 
-def conversation_history(actor: User, ref, page: Window) -> dict:
+class ChatHistory(TypedDict):
+    messages: list[Message]
+    total: int
+    conversation_id: int
+
+
+def conversation_history(actor: User, ref: Ref | None, page: Window) -> ChatHistory:
     """A chronological page of the conversation's messages, as the real app's history route gives it."""
     conversation = get_history_conversation(actor, ref)
     messages = page_messages(conversation, page, order="asc")
     return {"messages": messages["results"], "total": messages["total"], "conversation_id": conversation.id}
 
 
-def clear_history(actor: User, ref) -> Conversation:
+def clear_history(actor: User, ref: Ref | None) -> Conversation:
     """Archive the conversation, as the real app's "clear" does."""
     return archive_conversation(get_history_conversation(actor, ref, write=True))
 
 
-def chat_stats(actor: User) -> dict:
+class ChatStats(TypedDict):
+    total_agents: int
+    total_conversations: int
+    total_messages: int
+
+
+def chat_stats(actor: User) -> ChatStats:
     """Agents, conversations and messages in the actor's active organisation (all its members').
 
     Without an active organisation there is no tenant to count in, so only the actor's own are counted.
@@ -348,6 +371,7 @@ def chat_stats(actor: User) -> dict:
     so this is one read at any size.
     """
     organisation_id = active_organisation_id(actor)
+    counter: Counts | None
     if organisation_id is None:
         counter = db.session.get(PersonalCounter, actor.id, populate_existing=True)
     else:

@@ -3,8 +3,10 @@
 
 import math
 from datetime import UTC, datetime
+from typing import Any
 
 from ..schemas.base import Title
+from ..schemas.transfer import ImportedConversation, ImportedMessage
 from .import_errors import InvalidDocument
 
 DEFAULT_TITLE = "Imported conversation"
@@ -16,7 +18,7 @@ def _invalid(position: int, field: str, problem: str) -> InvalidDocument:
     return InvalidDocument(position, field, problem)
 
 
-def _time(position: int, field: str, value, *, default: datetime) -> datetime:
+def _time(position: int, field: str, value: object, *, default: datetime) -> datetime:
     """Seconds since the epoch (ChatGPT writes floats) as a naive UTC datetime; None or absent: `default`."""
     if value is None:
         return default
@@ -28,7 +30,7 @@ def _time(position: int, field: str, value, *, default: datetime) -> datetime:
         raise _invalid(position, field, "Is out of range.") from None
 
 
-def _text(content) -> str | None:
+def _text(content: object) -> str | None:
     """The joined string parts of text content; None for other content (code, images, tool output)."""
     if not isinstance(content, dict) or content.get("content_type") not in TEXT_CONTENT_TYPES:
         return None
@@ -40,17 +42,19 @@ def _text(content) -> str | None:
     return text if text.strip() else None
 
 
-def _path(position: int, mapping: dict, current_node) -> list[tuple[str, dict]]:
+def _path(position: int, mapping: dict[Any, Any], current_node: object) -> list[tuple[str, dict[Any, Any]]]:
     """(node id, node) from the root to current_node."""
     if not isinstance(current_node, str) or current_node not in mapping:
         raise _invalid(position, "current_node", "Must name a node of the mapping.")
-    path, seen, node_id = [], set(), current_node
+    path: list[tuple[str, dict[Any, Any]]] = []
+    seen: set[object] = set()
+    node_id: object = current_node
     while node_id is not None:
         if node_id in seen:
             raise _invalid(position, f"mapping.{node_id}.parent", "The nodes' parents form a cycle.")
         seen.add(node_id)
         node = mapping.get(node_id) if isinstance(node_id, str) else None
-        if not isinstance(node, dict):
+        if not isinstance(node, dict) or not isinstance(node_id, str):
             raise _invalid(position, f"mapping.{node_id}", "Must be a node object of the mapping.")
         path.append((node_id, node))
         node_id = node.get("parent")
@@ -58,7 +62,7 @@ def _path(position: int, mapping: dict, current_node) -> list[tuple[str, dict]]:
     return path
 
 
-def read_conversation(position: int, item, *, now: datetime) -> dict:
+def read_conversation(position: int, item: object, *, now: datetime) -> ImportedConversation:
     """One conversation of ChatGPT's export as the flat dict that transfer.import_conversations takes.
 
     Raises InvalidDocument (400) naming the position and the field.
@@ -74,7 +78,7 @@ def read_conversation(position: int, item, *, now: datetime) -> dict:
         raise _invalid(position, "mapping", "Must be an object of nodes keyed by id.")
     created = _time(position, "create_time", item.get("create_time"), default=now)
     updated = _time(position, "update_time", item.get("update_time"), default=created)
-    messages = []
+    messages: list[ImportedMessage] = []
     for node_id, node in _path(position, mapping, item.get("current_node")):
         message = node.get("message")
         if message is None:

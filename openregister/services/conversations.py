@@ -1,6 +1,8 @@
 import re
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 
 from ..errors import BadRequest, Forbidden, NotFound
 from ..extensions import db
@@ -8,15 +10,15 @@ from ..models import Agent, Conversation, Message, User
 from ..models.base import utcnow
 from ..pagination import Window, paginate
 from .agents import find_usable_agent
-from .lookup import equals_or_null, find_by_ref
+from .lookup import Ref, equals_or_null, find_by_ref
 from .organisations import active_organisation_id, is_member
-from .search import search_conversations, search_messages
+from .search import SortKey, search_conversations, search_messages
 from .search_text import Query, query_words
 
 DEFAULT_TITLE = "New Conversation"
 
 
-def get_conversation_for(actor: User, ref, *, write: bool = False) -> Conversation:
+def get_conversation_for(actor: User, ref: Ref, *, write: bool = False) -> Conversation:
     """The conversation `ref` names, if the actor may read it (or, with write=True, change it).
 
     Raises NotFound for an unknown one, or one in an organisation the actor is not in;
@@ -40,17 +42,21 @@ def get_conversation_for(actor: User, ref, *, write: bool = False) -> Conversati
     raise NotFound("Conversation not found", f"No conversation {ref}.", code="conversation_not_found")
 
 
-def list_conversations(actor: User, page: Window, *, archived: bool | None = False, search: str | None = None) -> dict:
+def list_conversations(
+    actor: User, page: Window, *, archived: bool | None = False, search: str | None = None
+) -> dict[str, Any]:
     """The actor's conversations in the active organisation: archived=False active ones, True the archive, None both.
 
     A `search` with words keeps those whose title, or one of whose messages, has them all (see services.search).
     """
-    scope = [Conversation.user_id == actor.id, equals_or_null(Conversation.organisation_id, active_organisation_id(actor))]
+    scope: list[ColumnElement[bool]] = [
+        Conversation.user_id == actor.id, equals_or_null(Conversation.organisation_id, active_organisation_id(actor)),
+    ]
     if archived is not None:
         scope.append(Conversation.deleted_at.is_not(None) if archived else Conversation.deleted_at.is_(None))
     words = query_words(search)
     if words:
-        def order(conversation_id, updated, deleted_at):
+        def order(conversation_id: int, updated: datetime, deleted_at: datetime | None) -> SortKey:
             return (deleted_at, conversation_id) if archived else (updated, conversation_id)
 
         return search_conversations(actor.id, scope, order, page, Query(tuple(words)))
@@ -82,7 +88,7 @@ def is_default_title(title: str) -> bool:
     return re.fullmatch(re.escape(DEFAULT_TITLE) + r"( \(\d+\))?", title) is not None
 
 
-def resolve_agent(actor: User, *, agent_uuid=None, agent_id=None) -> Agent | None:
+def resolve_agent(actor: User, *, agent_uuid: str | None = None, agent_id: int | None = None) -> Agent | None:
     ref = agent_uuid if agent_uuid not in (None, "") else agent_id
     if ref is None:
         return None
@@ -92,7 +98,8 @@ def resolve_agent(actor: User, *, agent_uuid=None, agent_id=None) -> Agent | Non
     return agent
 
 
-def create_conversation(actor: User, *, title=None, metadata=None, agent: Agent | None = None) -> Conversation:
+def create_conversation(actor: User, *, title: str | None = None, metadata: dict[str, Any] | None = None,
+                        agent: Agent | None = None) -> Conversation:
     """A conversation in the actor's active organisation; no title means a unique default one."""
     agent_id = agent.id if agent else None
     title = title.strip() if title and title.strip() else unique_title(actor, agent_id, DEFAULT_TITLE)
@@ -108,7 +115,8 @@ def create_conversation(actor: User, *, title=None, metadata=None, agent: Agent 
     return conversation
 
 
-def update_conversation(conversation: Conversation, *, title=None, metadata=None) -> Conversation:
+def update_conversation(conversation: Conversation, *, title: str | None = None,
+                        metadata: dict[str, Any] | None = None) -> Conversation:
     if title is not None:
         conversation.title = title.strip()
     if metadata is not None:
@@ -148,14 +156,15 @@ def delete_conversation(conversation: Conversation) -> bool:
     return True
 
 
-def add_message(conversation: Conversation, role: str, content: str, sources=None) -> Message:
+def add_message(conversation: Conversation, role: str, content: str,
+                sources: list[dict[str, Any]] | None = None) -> Message:
     message = Message(conversation_id=conversation.id, role=role, content=content, sources=sources or [])
     db.session.add(message)
     db.session.flush()
     return message
 
 
-def _messages_of(conversation: Conversation) -> Select:
+def _messages_of(conversation: Conversation) -> Select[Message]:
     return select(Message).where(Message.conversation_id == conversation.id)
 
 
@@ -165,7 +174,9 @@ def latest_messages(conversation: Conversation, limit: int) -> list[Message]:
     return list(reversed(db.session.scalars(newest_first).all()))
 
 
-def page_messages(conversation: Conversation, page: Window, *, order: str = "latest", search: str | None = None) -> dict:
+def page_messages(
+    conversation: Conversation, page: Window, *, order: str = "latest", search: str | None = None
+) -> dict[str, Any]:
     """A page of messages, always chronological; with order="latest" the offset counts back from the newest.
 
     A `search` with words keeps only the messages that have them all.

@@ -1,10 +1,10 @@
 """Documents: upload into the active organisation, extract, cut into passages, index; list, read, delete."""
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
-
-import numpy as np
+from typing import Any
 
 from sqlalchemy import delete, select, update
 
@@ -12,9 +12,9 @@ from ..errors import BadRequest, Forbidden, NotFound
 from ..extensions import db
 from ..models import Document, Organisation, Passage, User
 from ..pagination import Window, paginate
-from ..providers.embeddings import EmbeddingError, OpenAICompatibleEmbeddings, to_bytes
+from ..providers.embeddings import EmbeddingError, OpenAICompatibleEmbeddings, Vectors, to_bytes
 from .extraction import ExtractionFailed, detect_type, extract_text, split_passages
-from .lookup import find_by_ref
+from .lookup import Ref, find_by_ref
 from .organisations import active_organisation_id, is_member
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class PreparedDocument:
     name: str
     mime_type: str
     passages: list[str] = field(default_factory=list)
-    embeddings: np.ndarray | None = None
+    embeddings: Vectors | None = None
     embedding_model: str | None = None
     error: str | None = None
 
@@ -58,7 +58,8 @@ def prepare_document(
     except ExtractionFailed as error:
         return PreparedDocument(data, name, mime_type, error=str(error))
     embeddings = embed_or_log(embedder, texts, f"document {name!r}")
-    return PreparedDocument(data, name, mime_type, texts, embeddings, embedder.model if embeddings is not None else None)
+    model = embedder.model if embedder is not None and embeddings is not None else None
+    return PreparedDocument(data, name, mime_type, texts, embeddings, model)
 
 
 def upload_document(actor: User, prepared: PreparedDocument) -> Document:
@@ -94,7 +95,7 @@ def store_document(organisation_id: int, owner: User | None, prepared: PreparedD
     return document
 
 
-def embed_or_log(embedder, texts: list[str], what: str):
+def embed_or_log(embedder: OpenAICompatibleEmbeddings | None, texts: Sequence[str], what: str) -> Vectors | None:
     if embedder is None or not texts:
         return None
     try:
@@ -104,7 +105,7 @@ def embed_or_log(embedder, texts: list[str], what: str):
         return None
 
 
-def get_document_for(actor: User, ref) -> Document:
+def get_document_for(actor: User, ref: Ref) -> Document:
     """The document `ref` names if the actor is a member of its organisation; else NotFound."""
     document = find_by_ref(Document, ref)
     if document is None or not is_member(actor, document.organisation_id):
@@ -112,7 +113,7 @@ def get_document_for(actor: User, ref) -> Document:
     return document
 
 
-def list_documents(actor: User, page: Window, *, search: str | None = None) -> dict:
+def list_documents(actor: User, page: Window, *, search: str | None = None) -> dict[str, Any]:
     """The active organisation's documents, newest first; none without an active organisation."""
     organisation_id = active_organisation_id(actor)
     stmt = select(Document).where(Document.organisation_id == organisation_id)
@@ -137,7 +138,8 @@ def delete_document(actor: User, document: Document) -> None:
     db.session.flush()
 
 
-def reindex_passages(organisation_id: int | None, embedder: OpenAICompatibleEmbeddings, *, progress=None) -> int:
+def reindex_passages(organisation_id: int | None, embedder: OpenAICompatibleEmbeddings, *,
+                     progress: Callable[[int], object] | None = None) -> int:
     """Recompute every passage's embedding (of one organisation, or all); returns how many were embedded.
 
     Raises EmbeddingError when the server fails; the caller commits batch by batch.

@@ -130,24 +130,24 @@ class TextOnly(HTMLParser):
               "h5", "h6", "pre", "blockquote", "header", "footer", "main", "nav", "aside", "dd", "dt", "title"}
     HIDDEN = {"script", "style", "template", "noscript", "head"}
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.hidden = 0
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self.HIDDEN and tag != "head":
             self.hidden += 1
         if tag in self.BLOCKS:
             self.parts.append("\n\n")
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         if tag in self.HIDDEN and tag != "head" and self.hidden:
             self.hidden -= 1
         if tag in self.BLOCKS:
             self.parts.append("\n\n")
 
-    def handle_data(self, data):
+    def handle_data(self, data: str) -> None:
         if not self.hidden:
             self.parts.append(data)
 
@@ -168,7 +168,7 @@ def paragraphs_of(text: str) -> list[str]:
 
 def sentences_of(paragraph: str) -> list[str]:
     """Sentences; one longer than a passage is cut into passage-sized runs of words."""
-    sentences = []
+    sentences: list[str] = []
     for sentence in SENTENCE_END.split(paragraph):
         words = sentence.split()
         for start in range(0, len(words), PASSAGE_WORDS):
@@ -184,10 +184,11 @@ def split_passages(text: str, *, size: int = PASSAGE_WORDS, overlap: int = OVERL
     current: list[tuple[str, bool]] = []  # (sentence, starts a paragraph)
     words = fresh = 0
 
-    def close():
+    def close() -> None:
         nonlocal current, words, fresh
         passages.append(render(current))
-        carried, carried_words = [], 0
+        carried: list[tuple[str, bool]] = []
+        carried_words = 0
         for sentence, starts in reversed(current):
             count = len(sentence.split())
             if carried_words + count > overlap:
@@ -196,7 +197,7 @@ def split_passages(text: str, *, size: int = PASSAGE_WORDS, overlap: int = OVERL
             carried_words += count
         current, words, fresh = carried, carried_words, 0
 
-    def add(sentence, starts):
+    def add(sentence: str, starts: bool) -> None:
         nonlocal words, fresh
         current.append((sentence, starts))
         count = len(sentence.split())

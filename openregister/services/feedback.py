@@ -1,19 +1,30 @@
 """Feedback: a user's rating of an assistant message, one per message and user."""
 
+from enum import Enum
+from typing import Final
+
 from sqlalchemy import select
 
 from ..errors import BadRequest, NotFound
 from ..extensions import db
 from ..models import Feedback, Message, User
 from .conversations import get_conversation_for
-from .lookup import find_by_ref
+from .lookup import Ref, find_by_ref
 
 FEEDBACK_TYPES = ("positive", "negative")
+
+
+class Unchanged(Enum):
+    """The type of UNCHANGED."""
+
+    UNCHANGED = "unchanged"
+
+
 # Passed for a field the request did not send, so that an earlier value stays.
-UNCHANGED = object()
+UNCHANGED: Final = Unchanged.UNCHANGED
 
 
-def get_message_for(actor: User, conversation_ref, message_ref) -> Message:
+def get_message_for(actor: User, conversation_ref: Ref, message_ref: Ref) -> Message:
     """The message `message_ref` (id or uuid) of a conversation the actor may change.
 
     Raises what get_conversation_for raises, and NotFound when the message is not in that conversation.
@@ -25,12 +36,13 @@ def get_message_for(actor: User, conversation_ref, message_ref) -> Message:
     return message
 
 
-def give_feedback(actor: User, message: Message, *, feedback_type, comment=UNCHANGED, issue_tag=UNCHANGED) -> Feedback:
+def give_feedback(actor: User, message: Message, *, feedback_type: object, comment: str | None | Unchanged = UNCHANGED,
+                  issue_tag: str | None | Unchanged = UNCHANGED) -> Feedback:
     """Create or update the actor's feedback on an assistant message; UNCHANGED fields keep their value.
 
     Raises BadRequest for a type other than "positive"/"negative" and for a message that is not an answer.
     """
-    if feedback_type not in FEEDBACK_TYPES:
+    if not isinstance(feedback_type, str) or feedback_type not in FEEDBACK_TYPES:
         raise BadRequest(
             "Invalid feedback type", 'The feedback type must be "positive" or "negative".',
             code="invalid_feedback_type",

@@ -16,8 +16,10 @@ request that failed is rolled back, but its failure must be remembered, by every
 """
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -46,7 +48,7 @@ class Counter:
     limit: Limit
 
 
-def limits(config) -> dict[str, Limit]:
+def limits(config: Mapping[str, Any]) -> dict[str, Limit]:
     def limit(prefix: str) -> Limit:
         return Limit(
             max_failures=config[f"{prefix}_MAX_FAILURES"],
@@ -57,7 +59,7 @@ def limits(config) -> dict[str, Limit]:
     return {PAIR: limit("LOGIN"), ADDRESS: limit("LOGIN_ADDRESS"), NAME: limit("LOGIN_NAME")}
 
 
-def counters_for(username: str, address: str | None, config) -> list[Counter]:
+def counters_for(username: str, address: str | None, config: Mapping[str, Any]) -> list[Counter]:
     """The counters one password sign-in by `username` from `address` touches."""
     rules = limits(config)
     name = normalise_username(username)[:200]
@@ -85,7 +87,7 @@ def ensure_not_locked(counters: list[Counter], now: datetime) -> set[str]:
     return {row.key for row in rows}
 
 
-def _insert(dialect_name: str):
+def _insert(dialect_name: str) -> Callable[[type[LoginFailure]], postgresql.Insert | sqlite.Insert]:
     return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
 
 

@@ -1,6 +1,8 @@
 import re
+from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import selectinload
 
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
@@ -8,7 +10,7 @@ from ..extensions import db
 from ..models import Agent, Conversation, Membership, Organisation, User
 from ..models.user import normalise_username
 from ..pagination import Window, count, paginate
-from .lookup import find_by_ref
+from .lookup import Ref, find_by_ref
 
 
 def membership_ids(actor: User) -> set[int]:
@@ -79,7 +81,7 @@ def create_organisation(actor: User, *, name: str, description: str | None = Non
     return organisation
 
 
-def get_organisation_for(actor: User, ref, *, owner_only: bool = False) -> Organisation:
+def get_organisation_for(actor: User, ref: Ref, *, owner_only: bool = False) -> Organisation:
     """The organisation `ref` names, if the actor is a member (or, with owner_only=True, its owner).
 
     Raises NotFound for an unknown organisation and for one the actor is not a member of (no tenant
@@ -98,7 +100,7 @@ def list_organisations(actor: User) -> list[Organisation]:
     return list(db.session.scalars(_organisations_of(actor)))
 
 
-def search_organisations(actor: User, query: str, page: Window) -> dict:
+def search_organisations(actor: User, query: str, page: Window) -> dict[str, Any]:
     """A page of the actor's organisations whose name contains `query` (any case), as list_organisations orders them.
 
     Only the actor's own: searching every tenant's organisations would tell one tenant what others hold.
@@ -109,7 +111,7 @@ def search_organisations(actor: User, query: str, page: Window) -> dict:
     return paginate(stmt, page)
 
 
-def _organisations_of(actor: User):
+def _organisations_of(actor: User) -> Select[Organisation]:
     return (
         select(Organisation)
         .join(Membership, Membership.organisation_id == Organisation.id)
@@ -123,7 +125,7 @@ def _organisations_of(actor: User):
     )
 
 
-def update_organisation(organisation: Organisation, changes: dict) -> Organisation:
+def update_organisation(organisation: Organisation, changes: Mapping[str, Any]) -> Organisation:
     """Apply name, description and slug changes; a renamed organisation keeps its slug.
 
     Raises Conflict when an explicit slug belongs to another organisation.
@@ -198,7 +200,7 @@ def leave_organisation(actor: User, organisation: Organisation, username: str | 
     removes_another = username not in (None, actor.username)
     if removes_another and organisation.owner_id != actor.id:
         raise Forbidden("Access denied", "Only the owner of this organisation may remove its members.", code="access_denied")
-    leaver = _user_named(username) if removes_another else actor
+    leaver = _user_named(username) if username is not None and removes_another else actor
     membership = db.session.get(Membership, (organisation.id, leaver.id))
     if membership is None:
         raise BadRequest("Not a member", f"{leaver.username} is not a member of {organisation.name}.", code="not_a_member")

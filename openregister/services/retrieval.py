@@ -12,13 +12,14 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select, text
 
 from ..extensions import db
 from ..models import Agent, Document, Passage, User
-from ..providers.embeddings import EmbeddingError, OpenAICompatibleEmbeddings, from_bytes
+from ..providers.embeddings import EmbeddingError, OpenAICompatibleEmbeddings, Vectors, from_bytes
 from .organisations import is_member
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class Retrieved:
     mime_type: str
     relevance: float
 
-    def source(self) -> dict:
+    def source(self) -> dict[str, Any]:
         """The assistant message's source object, as the real app's UI lists it."""
         relevance = round(self.relevance, 4)
         return {
@@ -130,7 +131,7 @@ def retrieve(organisation_id: int, question: str, *, mode: str = DEFAULT_MODE, l
     if limit <= 0 or not question.strip():
         return []
     vector = embed_question(embedder, question) if mode in ("semantic", "hybrid") else None
-    if vector is None:
+    if vector is None or embedder is None:
         ranking = keyword_ranking(organisation_id, question, limit)
     elif mode == "semantic":
         # Passages uploaded while the embedding server was away (or before a model change, until
@@ -145,11 +146,12 @@ def retrieve(organisation_id: int, question: str, *, mode: str = DEFAULT_MODE, l
     return with_documents(ranking)
 
 
-def embed_question(embedder: OpenAICompatibleEmbeddings | None, question: str) -> np.ndarray | None:
+def embed_question(embedder: OpenAICompatibleEmbeddings | None, question: str) -> Vectors | None:
     if embedder is None:
         return None
     try:
-        return embedder.embed([question])[0]
+        vector: Vectors = embedder.embed([question])[0]
+        return vector
     except EmbeddingError as error:
         log.warning("Retrieval falls back to keyword: the question could not be embedded: %s", error)
         return None
@@ -199,7 +201,7 @@ def sqlite_keyword_ranking(organisation_id: int, words: list[str], limit: int) -
         "candidates": KEYWORD_CANDIDATES}).all()
     if not rows:
         return []
-    total = db.session.scalar(select(func.count(Passage.id)).where(Passage.organisation_id == organisation_id))
+    total = db.session.scalars(select(func.count(Passage.id)).where(Passage.organisation_id == organisation_id)).one()
     scores = bm25([(passage_id, tokens(passage_text)) for passage_id, passage_text in rows], words, total)
     return [(passage_id, squashed(score)) for passage_id, score in scores[:limit]]
 
@@ -228,20 +230,21 @@ def squashed(score: float) -> float:
     return score / (1.0 + score)
 
 
-def semantic_ranking(organisation_id: int, vector: np.ndarray, model: str, limit: int) -> list[tuple[int, float]]:
+def semantic_ranking(organisation_id: int, vector: Vectors, model: str, limit: int) -> list[tuple[int, float]]:
     """(passage id, cosine similarity clipped to 0..1) over the passages embedded by `model`, best first."""
     rows = db.session.execute(
         select(Passage.id, Passage.embedding)
         .where(Passage.organisation_id == organisation_id, Passage.embedding.is_not(None),
                Passage.embedding_model == model)
     ).all()
-    rows = [(passage_id, from_bytes(data)) for passage_id, data in rows if len(data) == vector.size * 4]
-    if not rows:
+    embedded = [(passage_id, from_bytes(data)) for passage_id, data in rows
+                if data is not None and len(data) == vector.size * 4]
+    if not embedded:
         return []
-    matrix = np.vstack([embedding for _, embedding in rows])
+    matrix = np.vstack([embedding for _, embedding in embedded])
     scores = matrix @ vector.astype(np.float32)
     order = np.argsort(-scores, kind="stable")[:limit]
-    return [(rows[index][0], float(min(max(scores[index], 0.0), 1.0))) for index in order]
+    return [(embedded[index][0], float(min(max(scores[index], 0.0), 1.0))) for index in order]
 
 
 def fused(*rankings: list[tuple[int, float]]) -> list[tuple[int, float]]:

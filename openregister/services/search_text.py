@@ -10,7 +10,9 @@ answers, and the offsets point into the original text.
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypedDict
 
 SNIPPET_LENGTH = 200
 # How much text the snippet keeps before the first hit, when it has to cut.
@@ -28,7 +30,7 @@ def _is_word_char(char: str) -> bool:
     return unicodedata.category(char)[0] in "LNM"
 
 
-def word_spans(text: str):
+def word_spans(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, folded word) for each word of `text`, offsets into `text` itself."""
     start = None
     for index, char in enumerate(text + " "):
@@ -80,7 +82,13 @@ class Query:
         return [(start, end) for start, end, folded in word_spans(text) if self.is_hit(folded)]
 
 
-def snippet(text: str, query: Query) -> dict:
+class Snippet(TypedDict):
+    snippet: str
+    # [start, end) offsets into `snippet` of each word that matched
+    highlights: list[list[int]]
+
+
+def snippet(text: str, query: Query) -> Snippet:
     """{"snippet", "highlights"}: at most SNIPPET_LENGTH characters around the first hit."""
     hits = query.hits(text)
     if len(text) <= SNIPPET_LENGTH:

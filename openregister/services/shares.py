@@ -6,6 +6,7 @@ The token (32 random bytes, URL-safe) is shown once; only its SHA-256 is kept.
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -84,7 +85,7 @@ def get_shared_conversation(token: str) -> tuple[ShareLink, list[Message]]:
         raise share_not_found()
     if not link.is_live(now=utcnow()) or link.conversation.is_archived:
         raise share_not_found()
-    messages = []
+    messages: Sequence[Message] = []
     if link.last_message_id is not None:
         messages = db.session.scalars(
             select(Message)

@@ -7,11 +7,12 @@ A document: {"format": "openregister.conversation", "version": 1, "exported", "c
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypedDict
 from urllib.parse import quote
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from ..errors import ApiError, BadRequest
@@ -20,7 +21,7 @@ from ..models import Conversation, Feedback, Message, User
 from ..models.base import utcnow
 from ..pagination import count
 from ..schemas.base import isoformat
-from ..schemas.transfer import DocumentSchema
+from ..schemas.transfer import DocumentSchema, ImportedConversation
 from . import chatgpt
 from .import_errors import InvalidDocument
 from .agents import find_usable_agent
@@ -37,7 +38,40 @@ UNSAFE_FILE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
 LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
-def _exportable(actor: User):
+class ExportedFeedback(TypedDict):
+    type: str
+    comment: str | None
+
+
+class ExportedMessage(TypedDict):
+    role: str
+    content: str
+    sources: list[dict[str, Any]]
+    created: str
+    feedback: ExportedFeedback | None
+
+
+class ExportedAgent(TypedDict):
+    uuid: str
+    name: str
+
+
+# camelCase keys, as on the wire
+ExportedConversation = TypedDict("ExportedConversation", {
+    "uuid": str, "title": str, "metadata": dict[str, Any], "created": str, "updated": str, "deletedAt": str | None,
+    "agent": ExportedAgent | None,
+})
+
+
+class ExportDocument(TypedDict):
+    format: str
+    version: int
+    exported: str
+    conversation: ExportedConversation
+    messages: list[ExportedMessage]
+
+
+def _exportable(actor: User) -> Select[Conversation]:
     """The actor's conversations in the active organisation, archived ones included."""
     return select(Conversation).where(
         Conversation.user_id == actor.id,
@@ -49,7 +83,7 @@ def count_exportable(actor: User) -> int:
     return count(_exportable(actor))
 
 
-def _documents(actor: User, conversations: list[Conversation], exported: str) -> list[dict]:
+def _documents(actor: User, conversations: Sequence[Conversation], exported: str) -> list[ExportDocument]:
     """The export documents of a batch of conversations: two queries, whatever the batch's size."""
     ids = [conversation.id for conversation in conversations]
     messages = db.session.execute(
@@ -57,7 +91,7 @@ def _documents(actor: User, conversations: list[Conversation], exported: str) ->
         .where(Message.conversation_id.in_(ids))
         .order_by(Message.conversation_id, Message.created, Message.id)
     ).all()
-    feedback = {
+    feedback: dict[int, ExportedFeedback] = {
         row.message_id: {"type": row.type, "comment": row.comment}
         for row in db.session.execute(
             select(Feedback.message_id, Feedback.type, Feedback.comment).where(
@@ -65,7 +99,7 @@ def _documents(actor: User, conversations: list[Conversation], exported: str) ->
             )
         )
     }
-    by_conversation = defaultdict(list)
+    by_conversation: defaultdict[int, list[ExportedMessage]] = defaultdict(list)
     for message in messages:
         by_conversation[message.conversation_id].append({
             "role": message.role,
@@ -94,7 +128,7 @@ def _documents(actor: User, conversations: list[Conversation], exported: str) ->
     ]
 
 
-def export_document(actor: User, conversation: Conversation) -> dict:
+def export_document(actor: User, conversation: Conversation) -> ExportDocument:
     """One conversation (that the caller may read) as an export document."""
     return _documents(actor, [conversation], isoformat(utcnow()))[0]
 
@@ -120,7 +154,7 @@ def export_lines(actor: User, *, batch_size: int = EXPORT_BATCH_SIZE) -> Iterato
         del batch
 
 
-def markdown(document: dict) -> str:
+def markdown(document: ExportDocument) -> str:
     """The title as a heading, then each message as a section with its role and time, content unchanged."""
     conversation = document["conversation"]
     parts = [f"# {conversation['title']}\n"]
@@ -136,7 +170,7 @@ def content_disposition(title: str, extension: str, *, fallback: str = "conversa
     return f"attachment; filename=\"{safe}{extension}\"; filename*=UTF-8''{quote(original, safe='')}"
 
 
-def _first_problem(messages, path=()) -> tuple[str, str]:
+def _first_problem(messages: object, path: tuple[str, ...] = ()) -> tuple[str, str]:
     """The dotted path and the text of the first problem in marshmallow's nested error messages."""
     if isinstance(messages, dict):
         key, value = next(iter(messages.items()))
@@ -148,23 +182,24 @@ def _first_problem(messages, path=()) -> tuple[str, str]:
     return ".".join(path), str(messages)
 
 
-def _ours(position: int, document) -> dict:
+def _ours(position: int, document: object) -> ImportedConversation:
     if not isinstance(document, dict):
         raise InvalidDocument(position, "", "A document must be a JSON object.")
     try:
-        return DocumentSchema().load(document)
+        loaded: ImportedConversation = DocumentSchema().load(document)
+        return loaded
     except ValidationError as error:
         raise InvalidDocument(position, *_first_problem(error.messages)) from None
 
 
-def _parse(position: int, text: bytes, loads: Callable):
+def _parse(position: int, text: bytes, loads: Callable[[bytes], Any]) -> Any:
     try:
         return loads(text)
     except ApiError as error:  # the strict JSON reader's 400, with the position added
         raise InvalidDocument(position, "", error.message) from None
 
 
-def read_import(body: bytes, media_type: str, loads: Callable) -> list[dict]:
+def read_import(body: bytes, media_type: str, loads: Callable[[bytes], Any]) -> list[ImportedConversation]:
     """Parse and check every document of an import body, before anything is written.
 
     `loads` is the app's strict JSON reader. JSON: one document of ours (an object) or ChatGPT's
@@ -188,7 +223,7 @@ def read_import(body: bytes, media_type: str, loads: Callable) -> list[dict]:
     return [_ours(0, data)]
 
 
-def import_conversations(actor: User, documents: Iterable[dict]) -> list[Conversation]:
+def import_conversations(actor: User, documents: Iterable[ImportedConversation]) -> list[Conversation]:
     """Create the documents' conversations for the actor in the active organisation; flushes, never commits."""
     organisation_id = active_organisation_id(actor)
     now = utcnow()
@@ -214,11 +249,12 @@ def import_conversations(actor: User, documents: Iterable[dict]) -> list[Convers
         db.session.add_all(messages)
         db.session.flush()
         for message, item in zip(messages, document["messages"]):
-            if item.get("feedback"):
+            feedback = item.get("feedback")
+            if feedback:
                 db.session.add(Feedback(
                     message_id=message.id, conversation_id=conversation.id, agent_id=conversation.agent_id,
-                    user_id=actor.id, organisation_id=organisation_id, type=item["feedback"]["type"],
-                    comment=item["feedback"].get("comment"),
+                    user_id=actor.id, organisation_id=organisation_id, type=feedback["type"],
+                    comment=feedback.get("comment"),
                 ))
         db.session.flush()
         created.append(conversation)
