@@ -42,7 +42,7 @@ class Agents(MethodView):
 @bp.route("/agents/stats")
 class Stats(MethodView):
     @bp.response(200, AgentStatsSchema)
-    def get(self) -> dict[str, Any]:
+    def get(self) -> service.AgentStats:
         """Count the agents you may use, active and inactive."""
         return service.agent_stats(g.current_user)
 

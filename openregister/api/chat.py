@@ -115,7 +115,7 @@ class ChatHistory(MethodView):
     @bp.arguments(ChatHistoryArgsSchema, location="query")
     @bp.response(200, ChatHistorySchema)
     @bp.errors(403, 404)
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+    def get(self, args: dict[str, Any]) -> service.ChatHistory:
         """List a conversation's messages, oldest first."""
         max_limit = min(HISTORY_LIMIT, current_app.config["MAX_PAGE_SIZE"])
         page = window(args, default_limit=HISTORY_LIMIT, max_limit=max_limit)
@@ -134,6 +134,6 @@ class ChatHistory(MethodView):
 @bp.route("/chat/stats")
 class ChatStats(MethodView):
     @bp.response(200, ChatStatsSchema)
-    def get(self) -> dict[str, Any]:
+    def get(self) -> service.ChatStats:
         """Count agents, conversations and messages in your active organisation."""
         return service.chat_stats(g.current_user)

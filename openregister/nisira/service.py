@@ -20,7 +20,7 @@ from ..models.base import utcnow
 from ..pagination import Window
 from ..services.chat import Exchange, Question, store_question
 from ..services.conversations import create_conversation, get_conversation_for, list_conversations, page_messages
-from ..services.feedback import UNCHANGED, find_feedback, give_feedback, remove_feedback
+from ..services.feedback import UNCHANGED, Unchanged, find_feedback, give_feedback, remove_feedback
 from ..services.lookup import find_by_ref
 from ..services.retrieval import RetrievalSettings
 from .ratings import AUTO_ISSUE, CLEAR, FEEDBACK_TYPES, NO_ISSUE, RATINGS, pick_issue_tag
@@ -233,7 +233,7 @@ def exchange_of(exchange: Exchange) -> NisiraExchange:
 
 
 def rate_message(
-    actor: User, *, message_id: int, value: str, comment: object = UNCHANGED, issue_tag: str = NO_ISSUE
+    actor: User, *, message_id: int, value: str, comment: str | None | Unchanged = UNCHANGED, issue_tag: str = NO_ISSUE
 ) -> Rating:
     """Like, dislike or clear the actor's rating of an answer: the feedback the main API shows too.
 
