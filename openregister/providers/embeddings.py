@@ -9,6 +9,8 @@ import httpx
 import numpy as np
 import numpy.typing as npt
 
+from .openai_compatible import http_client
+
 # Embeddings, one float32 row per text (or one row: a single vector).
 Vectors = npt.NDArray[np.float32]
 
@@ -63,7 +65,7 @@ class OpenAICompatibleEmbeddings:
         url = self.base_url.rstrip("/") + "/embeddings"
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         try:
-            response = httpx.post(url, json={"model": self.model, "input": texts}, headers=headers, timeout=self.timeout)
+            response = http_client().post(url, json={"model": self.model, "input": texts}, headers=headers, timeout=self.timeout)
         except httpx.HTTPError as error:
             raise EmbeddingError(f"embedding server {url} unreachable or too slow: {error!r}") from None
         if not response.is_success:
