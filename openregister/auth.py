@@ -8,15 +8,17 @@ from typing import TYPE_CHECKING, Any
 import jwt
 from flask import current_app, g, request
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .database import unit_of_work
 from .errors import Unauthorized
 from .extensions import db
 from .models import AppPassword, User
 from .models.base import utcnow
 from .models.user import hash_app_password
 from .services import login_throttle
-from .services.users import find_user, user_for_external_subject
+from .services.users import add_external_user, find_external_user, find_user
 
 if TYPE_CHECKING:
     from jwt.algorithms import AllowedPublicKeys
@@ -118,7 +120,7 @@ def user_from_token(token: str, kind: str = ACCESS) -> User:
         raise Unauthorized("Invalid token", "The token's subject is not a user id.", code="invalid_token")
     user: User | None
     if claims["external"]:
-        user = user_for_external_subject(str(claims.get("iss") or "")[:255], subject)
+        user = external_user(str(claims.get("iss") or "")[:255], subject)
     else:
         user = db.session.scalars(select(User).where(User.uuid == subject)).first()
         generation = claims.get("gen")
@@ -128,6 +130,20 @@ def user_from_token(token: str, kind: str = ACCESS) -> User:
         raise Unauthorized(
             "Invalid token", "The token has ended or names no user that may sign in.", code="invalid_token"
         )
+    return user
+
+
+def external_user(issuer: str, subject: str) -> User | None:
+    """An identity provider's user, created on first use in a transaction of its own: the account exists
+    from the first request on, even one that writes nothing else (so an operator can disable it)."""
+    user = find_external_user(issuer, subject)
+    if user is not None:
+        return user
+    try:
+        with unit_of_work():
+            user = add_external_user(issuer, subject)
+    except IntegrityError:  # a concurrent first request of the same user created it
+        return find_external_user(issuer, subject)
     return user
 
 

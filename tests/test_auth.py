@@ -119,6 +119,12 @@ class TestExternalIdentityProvider:
         assert client.get(LIST, headers=bearer(other)).get_json()["total"] == 0
         assert row_count(User) == 3
 
+    def test_the_user_created_on_first_use_outlives_a_request_that_only_reads(self, client, keys):
+        external = jwt.encode(claims(sub="erin", type=None), keys, algorithm="RS256")
+        assert client.get(LIST, headers=bearer(external)).status_code == 200
+        db.session.rollback()  # what the end of the request does to anything it did not commit
+        assert db.session.scalars(db.select(User.username)).all() == ["erin"]
+
     def test_a_disabled_provider_user_is_refused(self, client, keys):
         external = jwt.encode(claims(sub="erin", type=None), keys, algorithm="RS256")
         assert client.get(LIST, headers=bearer(external)).status_code == 200

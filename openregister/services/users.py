@@ -87,16 +87,19 @@ def external_username(issuer: str, subject: str) -> str:
     raise Conflict("User exists", "No free user name for this identity.", code="user_exists")
 
 
-def user_for_external_subject(issuer: str, subject: str) -> User:
-    """The user a verified identity-provider token names, by (issuer, subject); created on first use
-    (without a password). Never a local account found by its name."""
-    user = db.session.scalars(
+def find_external_user(issuer: str, subject: str) -> User | None:
+    """The user a verified identity-provider token names, by (issuer, subject); never a local account
+    found by its name."""
+    return db.session.scalars(
         select(User).where(User.external_issuer == issuer, User.external_subject == subject)
     ).first()
-    if user is None:
-        user = User(username=external_username(issuer, subject), external_issuer=issuer, external_subject=subject)
-        db.session.add(user)
-        db.session.flush()
+
+
+def add_external_user(issuer: str, subject: str) -> User:
+    """An identity provider's user, on first use: no password, a name of its own (see external_username)."""
+    user = User(username=external_username(issuer, subject), external_issuer=issuer, external_subject=subject)
+    db.session.add(user)
+    db.session.flush()
     return user
 
 
