@@ -36,6 +36,7 @@ from openregister.extensions import db
 from openregister.models import Conversation, Membership, Message, Organisation, User
 from openregister.models.base import utcnow
 from openregister.schemas.base import isoformat
+from openregister.services.seed_words import ADJECTIVES, NOUNS, PAST, PLACES, TIMES, VERBS
 
 API = "/index.php/apps/openregister/api"
 SECRET = "b" * 64
@@ -225,23 +226,22 @@ def seed_with_flask(url: str, users: int, random_seed: int) -> None:
 
 
 def search_words(url: str) -> dict[str, str]:
-    """Words to search user1's conversations for: the most common word of five letters or more
-    (counted by conversation, title and messages), the rarest one that is still there, and the first
-    four letters of the common one as a prefix. Read from the small database: user1's conversations
-    are the same in both (the same --random-seed, and user1 is seeded first)."""
+    """Words to search user1's active conversations for: the seed vocabulary's most common word of
+    five letters or more (counted in titles and messages: what a search reads), the rarest one, and
+    the common one's first four letters as a prefix. Read from the small database: user1's seeded
+    conversations are the same in both (the same --random-seed, and user1 is seeded first)."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "JWT_SECRET": SECRET})
     with app.app_context():
         user_id = db.session.scalars(select(User.id).where(User.username_key == "user1")).one()
-        texts: dict[int, set[str]] = {}
-        for conversation_id, title in db.session.execute(select(Conversation.id, Conversation.title).where(
-                Conversation.user_id == user_id, Conversation.deleted_at.is_(None))):
-            texts[conversation_id] = set(re.findall(r"[a-z]{5,}", title.lower()))
-        for conversation_id, content in db.session.execute(select(Message.conversation_id, Message.content).where(
-                Message.conversation_id.in_(list(texts)))):
-            texts[conversation_id] |= set(re.findall(r"[a-z]{5,}", content.lower()))
+        active = (Conversation.user_id == user_id, Conversation.deleted_at.is_(None))
+        texts = [*db.session.scalars(select(Conversation.title).where(*active)),
+                 *db.session.scalars(select(Message.content).join(Conversation).where(*active))]
         db.session.remove()
         db.engine.dispose()
-    ranked = Counter(word for words in texts.values() for word in words).most_common()
+    # Only the seed's own words: the chat sends of earlier runs add theirs to user1's conversations.
+    vocabulary = {word.lower() for words in (NOUNS, VERBS, PAST, ADJECTIVES, PLACES, TIMES) for word in words}
+    ranked = Counter(word for text in texts for word in set(re.findall(r"[a-z]{5,}", text.lower()))
+                     if word in vocabulary).most_common()
     common, rare = ranked[0][0], min(ranked, key=lambda pair: (pair[1], pair[0]))[0]
     return {f"search '{common}'": common, f"search '{rare}'": rare, f"search '{common[:4]}'": common[:4]}
 
