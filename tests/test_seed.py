@@ -193,8 +193,8 @@ def triggers():
         return sorted((name, " ".join(str(state).split())) for name, state in rows)
 
 
-def test_a_seed_into_existing_data_is_searchable_and_counted_and_the_triggers_are_back(runner, client, tenants,
-                                                                                         auth_headers):
+def test_a_seed_into_existing_data_is_searchable_and_counted_and_the_triggers_are_back(
+        runner, client, tenants, auth_headers):
     alice = tenants["alice"]
     before = factories.make_conversation(alice, title="Quokka notes")
     factories.make_message(before, content="The zanzibarite sample arrived")
