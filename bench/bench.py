@@ -17,12 +17,14 @@ seeded (with the same --random-seed), e.g. on PostgreSQL. Run by hand; nothing h
 
 import argparse
 import json
+import re
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,6 +36,7 @@ from openregister.extensions import db
 from openregister.models import Conversation, Membership, Message, Organisation, User
 from openregister.models.base import utcnow
 from openregister.schemas.base import isoformat
+from openregister.services.seed_words import ADJECTIVES, NOUNS, PAST, PLACES, TIMES, VERBS
 
 API = "/index.php/apps/openregister/api"
 SECRET = "b" * 64
@@ -222,32 +225,49 @@ def seed_with_flask(url: str, users: int, random_seed: int) -> None:
                     "--random-seed", str(random_seed)], cwd=root, env=env, check=True)
 
 
-def scale_routes(url: str, rounds: int) -> dict:
+def search_words(url: str) -> dict[str, str]:
+    """Words to search user1's active conversations for: the seed vocabulary's most common word of
+    five letters or more (counted in titles and messages: what a search reads), the rarest one, and
+    the common one's first four letters as a prefix. Read from the small database: user1's seeded
+    conversations are the same in both (the same --random-seed, and user1 is seeded first)."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "JWT_SECRET": SECRET})
+    with app.app_context():
+        user_id = db.session.scalars(select(User.id).where(User.username_key == "user1")).one()
+        active = (Conversation.user_id == user_id, Conversation.deleted_at.is_(None))
+        texts = [*db.session.scalars(select(Conversation.title).where(*active)),
+                 *db.session.scalars(select(Message.content).join(Conversation).where(*active))]
+        db.session.remove()
+        db.engine.dispose()
+    # Only the seed's own words: the chat sends of earlier runs add theirs to user1's conversations.
+    vocabulary = {word.lower() for words in (NOUNS, VERBS, PAST, ADJECTIVES, PLACES, TIMES) for word in words}
+    ranked = Counter(word for text in texts for word in set(re.findall(r"[a-z]{5,}", text.lower()))
+                     if word in vocabulary).most_common()
+    common, rare = ranked[0][0], min(ranked, key=lambda pair: (pair[1], pair[0]))[0]
+    return {f"search '{common}'": common, f"search '{rare}'": rare, f"search '{common[:4]}'": common[:4]}
+
+
+def scale_cases(url: str, searches: dict[str, str]) -> tuple[dict, int]:
+    """user1's requests on the database at `url`, by name, and how many conversations it holds."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "JWT_SECRET": SECRET})
     with app.app_context():
         user = db.session.scalars(select(User).where(User.username_key == "user1")).one()
         headers = {"Authorization": f"Bearer {issue_token(user)}"}
         uuid = db.session.scalars(select(Conversation.uuid).where(Conversation.user_id == user.id,
                                                                   Conversation.deleted_at.is_(None)).limit(1)).one()
+        size = db.session.scalar(select(func.count()).select_from(Conversation))
         db.session.remove()
-        client = app.test_client()
-        search = f"{API}/conversations?limit=50&_search=project"
-        cases = {
-            "list 50": request(client, "get", f"{API}/conversations?limit=50", headers),
-            "show": request(client, "get", f"{API}/conversations/{uuid}", headers),
-            "messages": request(client, "get", f"{API}/conversations/{uuid}/messages?limit=50", headers),
-            "chat send (offline)": request(client, "post", f"{API}/chat/send", headers,
-                                           json={"conversation": uuid, "message": "Hi"}),
-            "stats": request(client, "get", f"{API}/chat/stats", headers),
-        }
-        listing = client.get(f"{API}/openapi.json").get_json()["paths"].get(f"{API}/conversations", {})
-        if any(parameter["name"] == "_search" for parameter in listing.get("get", {}).get("parameters", [])):
-            cases["search"] = request(client, "get", search, headers)
-        results = {name: median_seconds(call, rounds) for name, call in cases.items()}
-        results["conversations in the database"] = db.session.scalar(select(func.count()).select_from(Conversation))
-        db.session.remove()
-        db.engine.dispose()
-        return results
+    client = app.test_client()
+    cases = {
+        "list 50": request(client, "get", f"{API}/conversations?limit=50", headers),
+        "show": request(client, "get", f"{API}/conversations/{uuid}", headers),
+        "messages": request(client, "get", f"{API}/conversations/{uuid}/messages?limit=50", headers),
+        "chat send (offline)": request(client, "post", f"{API}/chat/send", headers,
+                                       json={"conversation": uuid, "message": "Hi"}),
+        "stats": request(client, "get", f"{API}/chat/stats", headers),
+    }
+    for name, words in searches.items():
+        cases[name] = request(client, "get", f"{API}/conversations?limit=50&_search={words}", headers)
+    return cases, size
 
 
 def scale(options) -> None:
@@ -258,14 +278,26 @@ def scale(options) -> None:
         seed_with_flask(small, 10, options.random_seed)
     if not options.large_database_url:
         seed_with_flask(large, options.large_users, options.random_seed)
-    small_times = scale_routes(small, options.rounds)
-    large_times = scale_routes(large, options.rounds)
-    sizes = [times.pop("conversations in the database") for times in (small_times, large_times)]
-    print(f"user1's 100 conversations x 10 messages among {sizes[0]} and {sizes[1]} conversations; "
-          f"median of {options.rounds} rounds")
-    print(f"{'route':22} {'small':>9} {'large':>9} {'ratio':>7}")
-    for name, seconds in small_times.items():
-        print(f"{name:22} {seconds * 1000:7.2f}ms {large_times[name] * 1000:7.2f}ms {large_times[name] / seconds:6.2f}x")
+    searches = search_words(small)
+    (small_cases, small_size), (large_cases, large_size) = (scale_cases(url, searches) for url in (small, large))
+    print(f"user1's 100 conversations x 10 messages among {small_size} and {large_size} conversations; "
+          f"median of {options.rounds} rounds, small and large taking turns")
+    print(f"{'route':26} {'small':>9} {'large':>9} {'ratio':>7}")
+    for name, small_call in small_cases.items():
+        # Taking turns, so that a change in the load of a shared machine falls on both alike.
+        large_call = large_cases[name]
+        for _ in range(min(20, options.rounds)):
+            small_call()
+            large_call()
+        timings: tuple[list[float], list[float]] = ([], [])
+        for _ in range(options.rounds):
+            for call, times in ((small_call, timings[0]), (large_call, timings[1])):
+                started = CLOCK()
+                call()
+                times.append(CLOCK() - started)
+        small_median, large_median = (statistics.median(times) for times in timings)
+        print(f"{name:26} {small_median * 1000:7.2f}ms {large_median * 1000:7.2f}ms "
+              f"{large_median / small_median:6.2f}x", flush=True)
 
 
 def main():

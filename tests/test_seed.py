@@ -1,17 +1,21 @@
 """`flask seed`: bulk users, conversations and messages, checked in the database and through HTTP."""
 
+import re
 from datetime import timedelta
 from itertools import groupby
 
 import pytest
-from sqlalchemy import func, select
+from flask_migrate import upgrade
+from sqlalchemy import func, select, text
 
+from openregister import create_app
 from openregister.extensions import db
 from openregister.models import Conversation, Membership, Message, Organisation, User
 from openregister.models.base import utcnow
 
 from . import factories
-from .conftest import API, basic
+from .conftest import API, basic, separate_database
+from .test_counters import assert_counters_exact, full_count
 
 
 def seed(runner, *args):
@@ -156,3 +160,138 @@ def test_bad_arguments_are_refused_and_write_nothing(runner, args):
     result = runner.invoke(args=["seed", *args])
     assert result.exit_code == 2
     assert count(User) == 0
+
+
+# The bulk load sets the insert triggers of the search index and the counters aside and does their
+# work once: the database must end up as if every row had gone through them.
+
+def bearer(runner, username):
+    return {"Authorization": f"Bearer {runner.invoke(args=['token', username]).stdout.strip()}"}
+
+
+def search_uuids(client, headers, words):
+    response = client.get(f"{API}/conversations", query_string={"_search": words, "limit": 100}, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["total"] <= 100
+    return {row["uuid"] for row in body["results"]}
+
+
+def has_word(text_, word):
+    return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text_.lower()) is not None
+
+
+def triggers():
+    """The database's own triggers on our tables, with whether each is enabled (SQLite: their SQL, spaced alike)."""
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            rows = connection.execute(text(
+                "SELECT tgname, tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE NOT tgisinternal AND c.relnamespace = current_schema()::regnamespace"))
+        else:
+            rows = connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+        return sorted((name, " ".join(str(state).split())) for name, state in rows)
+
+
+def test_a_seed_into_existing_data_is_searchable_and_counted_and_the_triggers_are_back(
+        runner, client, tenants, auth_headers):
+    alice = tenants["alice"]
+    before = factories.make_conversation(alice, title="Quokka notes")
+    factories.make_message(before, content="The zanzibarite sample arrived")
+    db.session.commit()
+    before_uuid = before.uuid
+    own_triggers = triggers()
+    # Two batches of the load, into an organisation that has members and rows already.
+    seed(runner, "--users", 3, "--conversations", 400, "--messages", 3, "--organisation", "Acme",
+         "--archived", "0.2", "--random-seed", 5)
+    assert triggers() == own_triggers
+    with db.engine.connect() as connection:
+        assert_counters_exact(connection)
+    assert search_uuids(client, auth_headers(alice), "zanzibarite") == {before_uuid}
+    assert search_uuids(client, auth_headers(alice), "quokka") == {before_uuid}
+
+    headers = bearer(runner, "user1")
+    rows = [(c, m) for c, m in conversations_with_messages("user1") if c.deleted_at is None]
+    word = max((w for w in re.findall(r"[a-z]+", rows[0][1][0].content.lower())), key=len)
+    expected = {c.uuid for c, messages in rows
+                if has_word(c.title, word) or any(has_word(m.content, word) for m in messages)}
+    assert rows[0][0].uuid in expected
+    if len(expected) <= 100:
+        assert search_uuids(client, headers, word) == expected
+    assert expected <= search_uuids(client, headers, word[:4]) | expected
+    title_word = rows[-1][0].title.split()[-1].lower()
+    assert rows[-1][0].uuid in search_uuids(client, headers, title_word)
+
+    # Written through the API after the seed: indexed and counted by the triggers again.
+    made = client.post(f"{API}/conversations", json={"title": "Xylophone repairs"}, headers=headers).get_json()
+    agent = client.post(f"{API}/agents", json={"name": "Helper", "isPrivate": False}, headers=headers).get_json()
+    sent = client.post(f"{API}/chat/send", json={"agentUuid": agent["uuid"], "message": "Where is the quetzal?"},
+                       headers=headers)
+    assert sent.status_code == 200
+    assert search_uuids(client, headers, "xylophone") == {made["uuid"]}
+    assert search_uuids(client, headers, "quetzal") == {sent.get_json()["conversation"]}
+    db.session.commit()
+    with db.engine.connect() as connection:
+        assert_counters_exact(connection)
+    stats = client.get(f"{API}/chat/stats", headers=headers).get_json()
+    acme_id = db.session.scalars(select(Organisation.id).where(Organisation.name == "Acme")).one()
+    assert stats == full_count(organisation_id=acme_id)
+
+
+def test_a_failing_seed_leaves_the_database_as_it_was_with_its_triggers(runner, client, tenants, auth_headers):
+    alice = tenants["alice"]
+    own_triggers = triggers()
+    # The database refuses the load's messages, after the triggers have been set aside.
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                                       "$$ BEGIN RAISE EXCEPTION 'refused'; END $$")
+            connection.exec_driver_sql("CREATE TRIGGER refuse BEFORE INSERT ON messages FOR EACH ROW "
+                                       "EXECUTE FUNCTION refuse()")
+        else:
+            connection.exec_driver_sql("CREATE TRIGGER refuse BEFORE INSERT ON messages BEGIN "
+                                       "SELECT RAISE(ABORT, 'refused'); END")
+    result = runner.invoke(args=["seed", "--users", "2", "--conversations", "3", "--messages", "2"])
+    assert result.exit_code != 0
+    assert "refused" in str(result.exception)
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TRIGGER refuse" + (" ON messages" if connection.dialect.name == "postgresql"
+                                                            else ""))
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("DROP FUNCTION refuse()")
+    db.session.rollback()
+    assert triggers() == own_triggers
+    assert count(User) == 3 and count(Conversation) == 0 and count(Message) == 0
+    headers = auth_headers(alice)
+    made = client.post(f"{API}/conversations", json={"title": "Xylophone repairs"}, headers=headers).get_json()
+    assert search_uuids(client, headers, "xylophone") == {made["uuid"]}
+    with db.engine.connect() as connection:
+        assert_counters_exact(connection)
+
+
+def test_a_seed_into_a_migrated_database_file(tmp_path, monkeypatch):
+    """The migrations' triggers (not create_all's) are set aside and back; SQLite stays in WAL mode."""
+    monkeypatch.setenv("OPENREGISTER_INSTANCE_PATH", str(tmp_path))
+    with separate_database(tmp_path) as url:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "JWT_SECRET": "x" * 64})
+        with app.app_context():
+            upgrade()
+            own_triggers = triggers()
+            seed(app.test_cli_runner(), "--users", 2, "--conversations", 3, "--messages", 4, "--random-seed", 2)
+            seed(app.test_cli_runner(), "--users", 3, "--conversations", 2, "--messages", 2)
+            assert triggers() == own_triggers
+            with db.engine.connect() as connection:
+                assert_counters_exact(connection)
+                if connection.dialect.name == "sqlite":
+                    assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            client = app.test_client()
+            headers = bearer(app.test_cli_runner(), "user2")
+            rows = conversations_with_messages("user2")
+            assert len(rows) == 5
+            first = next(c for c, _ in rows if c.deleted_at is None)
+            word = max(re.findall(r"[a-z]+", first.title.lower()), key=len)
+            assert first.uuid in search_uuids(client, headers, word)
+            made = client.post(f"{API}/conversations", json={"title": "Xylophone"}, headers=headers).get_json()
+            assert search_uuids(client, headers, "xylophone") == {made["uuid"]}
+            db.session.remove()
+            db.engine.dispose()

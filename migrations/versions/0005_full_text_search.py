@@ -6,13 +6,16 @@ step by triggers on messages and conversations. PostgreSQL: generated tsvector c
 `search_vector` (simple configuration over unaccent, punctuation as spaces), matched within the
 caller's rows (no GIN over everyone's: see openregister/models/search_index.py); needs
 the `unaccent` extension (trusted: the database owner may create it; else a superuser, once).
-Existing rows are indexed here. The SQL is a frozen copy of openregister/models/search_index.py.
+Existing rows are indexed here. The SQL is a frozen copy of openregister/models/search_index.py,
+except the statements that index existing rows, shared with `flask seed` (one place for that SQL).
 
 Revision ID: 0005
 Revises: 0003
 Create Date: 2026-12-02 04:00:00
 """
 from alembic import op
+
+from openregister.models.search_index import sqlite_index_rows_statements
 
 # revision identifiers, used by Alembic.
 revision = '0005'
@@ -55,9 +58,8 @@ SQLITE = [
         DELETE FROM message_search
         WHERE rowid IN (SELECT (OLD.user_id << 32) | m.id FROM messages m WHERE m.conversation_id = OLD.id);
     END""",
-    "INSERT INTO title_search (rowid, body) SELECT (user_id << 32) | id, title FROM conversations",
-    """INSERT INTO message_search (rowid, body)
-       SELECT (c.user_id << 32) | m.id, m.content FROM messages m JOIN conversations c ON c.id = m.conversation_id""",
+    # The rows that exist: the same statements `flask seed` uses after a bulk load.
+    *sqlite_index_rows_statements(),
 ]
 SQLITE_TRIGGERS = [f"{table}_search_{verb}" for table in ("messages", "conversations")
                    for verb in ("insert", "update", "delete")]

@@ -215,6 +215,12 @@ def drop_counter_trigger_statements(dialect: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS]
 
 
+def sqlite_trigger_statement(name: str) -> str:
+    """The CREATE TRIGGER statement of one SQLite counter trigger (`flask seed` sets some aside for a load)."""
+    statement, = (statement for statement in _sqlite_statements() if statement.startswith(f"CREATE TRIGGER {name} "))
+    return statement
+
+
 def create_counter_triggers(connection: Connection) -> None:
     """(Re)create the triggers that keep the counters, on an open connection (a migration's op.get_bind())."""
     dialect = connection.dialect.name

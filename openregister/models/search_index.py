@@ -16,7 +16,8 @@ conversations, growing with the table). The `unaccent` extension is created in t
 schema (trusted since PostgreSQL 13, so the database owner may create it; otherwise a superuser
 must, once).
 
-Both are created by migration 0005 (which keeps its own copy of this SQL) and, for databases
+Both are created by migration 0005 (which keeps its own copy of this SQL, except the statements
+indexing the rows that exist, which it shares with `flask seed`) and, for databases
 built with `create_all` (the tests), by the metadata hooks at the bottom. Migrations and
 autogenerate ignore these objects through `is_search_object`.
 
@@ -41,28 +42,29 @@ _FTS = "fts5(body, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3')
 _MESSAGE_KEY = "(SELECT (c.user_id << 32) | {row}.id FROM conversations c WHERE c.id = {row}.conversation_id)"
 
 
-def sqlite_statements() -> list[str]:
+def sqlite_trigger_statements() -> dict[str, str]:
+    """The triggers that keep both tables in step, by name."""
     old_message = _MESSAGE_KEY.format(row="OLD")
-    return [
-        f"CREATE VIRTUAL TABLE message_search USING {_FTS}",
-        f"CREATE VIRTUAL TABLE title_search USING {_FTS}",
-        """CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
+    return {
+        "messages_search_insert": """CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
             INSERT INTO message_search (rowid, body)
             SELECT (c.user_id << 32) | NEW.id, NEW.content FROM conversations c WHERE c.id = NEW.conversation_id;
         END""",
-        f"""CREATE TRIGGER messages_search_update AFTER UPDATE OF content, conversation_id ON messages BEGIN
+        "messages_search_update": f"""CREATE TRIGGER messages_search_update AFTER UPDATE OF content, conversation_id
+        ON messages BEGIN
             DELETE FROM message_search WHERE rowid = {old_message};
             INSERT INTO message_search (rowid, body)
             SELECT (c.user_id << 32) | NEW.id, NEW.content FROM conversations c WHERE c.id = NEW.conversation_id;
         END""",
         # When the conversation itself goes, its BEFORE DELETE trigger has already done this.
-        f"""CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
+        "messages_search_delete": f"""CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
             DELETE FROM message_search WHERE rowid = {old_message};
         END""",
-        """CREATE TRIGGER conversations_search_insert AFTER INSERT ON conversations BEGIN
+        "conversations_search_insert": """CREATE TRIGGER conversations_search_insert AFTER INSERT ON conversations BEGIN
             INSERT INTO title_search (rowid, body) VALUES ((NEW.user_id << 32) | NEW.id, NEW.title);
         END""",
-        """CREATE TRIGGER conversations_search_update AFTER UPDATE OF title, user_id ON conversations BEGIN
+        "conversations_search_update": """CREATE TRIGGER conversations_search_update AFTER UPDATE OF title, user_id
+        ON conversations BEGIN
             DELETE FROM title_search WHERE rowid = (OLD.user_id << 32) | OLD.id;
             INSERT INTO title_search (rowid, body) VALUES ((NEW.user_id << 32) | NEW.id, NEW.title);
             DELETE FROM message_search WHERE OLD.user_id <> NEW.user_id
@@ -72,21 +74,50 @@ def sqlite_statements() -> list[str]:
             WHERE m.conversation_id = NEW.id AND OLD.user_id <> NEW.user_id;
         END""",
         # BEFORE: the messages are still there to name their index rows (the cascade removes them after).
-        """CREATE TRIGGER conversations_search_delete BEFORE DELETE ON conversations BEGIN
+        "conversations_search_delete": """CREATE TRIGGER conversations_search_delete BEFORE DELETE ON conversations BEGIN
             DELETE FROM title_search WHERE rowid = (OLD.user_id << 32) | OLD.id;
             DELETE FROM message_search
             WHERE rowid IN (SELECT (OLD.user_id << 32) | m.id FROM messages m WHERE m.conversation_id = OLD.id);
         END""",
-        # Rows that exist already.
-        """INSERT INTO title_search (rowid, body) SELECT (user_id << 32) | id, title FROM conversations""",
-        """INSERT INTO message_search (rowid, body)
-           SELECT (c.user_id << 32) | m.id, m.content FROM messages m JOIN conversations c ON c.id = m.conversation_id""",
+    }
+
+
+# SQLite integers are 64-bit: every id is in this range.
+ALL_IDS = (0, 2**63 - 1)
+
+
+def sqlite_index_rows_statements(conversations: tuple[int, int] = ALL_IDS,
+                                 messages: tuple[int, int] = ALL_IDS) -> list[str]:
+    """Index the conversations and the messages whose ids are in these ranges (first, last; by
+    default all): what the insert triggers would have written. Migration 0005 runs them for the rows
+    that exist before the index does, `flask seed` for the rows it loads with the triggers set aside.
+
+    In rowid order: FTS5 writes its pending postings out as a new segment whenever a rowid is not
+    above the last one, so a bulk load in any other order leaves thousands of small segments."""
+    (first_conversation, last_conversation), (first_message, last_message) = (
+        (int(first), int(last)) for first, last in (conversations, messages))
+    return [
+        f"""INSERT INTO title_search (rowid, body)
+           SELECT (user_id << 32) | id, title FROM conversations
+           WHERE id BETWEEN {first_conversation} AND {last_conversation} ORDER BY 1""",
+        f"""INSERT INTO message_search (rowid, body)
+           SELECT (c.user_id << 32) | m.id, m.content FROM messages m JOIN conversations c ON c.id = m.conversation_id
+           WHERE m.id BETWEEN {first_message} AND {last_message} ORDER BY 1""",
+    ]
+
+
+def sqlite_statements() -> list[str]:
+    """The index tables, their triggers, and the rows that exist already, indexed."""
+    return [
+        f"CREATE VIRTUAL TABLE message_search USING {_FTS}",
+        f"CREATE VIRTUAL TABLE title_search USING {_FTS}",
+        *sqlite_trigger_statements().values(),
+        *sqlite_index_rows_statements(),
     ]
 
 
 def sqlite_drop_statements() -> list[str]:
-    triggers = [f"{table}_search_{verb}" for table in ("messages", "conversations") for verb in ("insert", "update", "delete")]
-    return [f"DROP TRIGGER IF EXISTS {name}" for name in triggers] + [
+    return [f"DROP TRIGGER IF EXISTS {name}" for name in sqlite_trigger_statements()] + [
         f"DROP TABLE IF EXISTS {table}" for table in SEARCH_TABLES
     ]
 

@@ -1,26 +1,32 @@
 """Bulk test data: users of one organisation, each with conversations of alternating messages.
 
-Rows go in with SQLAlchemy Core inserts, many at a time on the session's connection: a million
-conversations as ORM objects would take hours. Column defaults (uuids, NISIRA slugs, empty
-sources and metadata, timestamps) are still the models', applied by Core for every row.
-Everything drawn at random comes from the `rng` passed in, so a seed repeats the same data.
+The users and the organisation go through the ORM and the services; the conversations and
+messages, a million of them in a large seed, go in as plain rows through the database driver, with
+the triggers of the search index and the counters set aside for the load (services/seed_load.py).
+The rows get the models' own defaults (uuids, NISIRA slugs, empty sources and metadata). Everything
+drawn at random comes from the `rng` passed in, so a seed repeats the same data.
 """
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import insert, select, update
 
 from ..extensions import db
-from ..models import Conversation, Membership, Message, Organisation, User
+from ..models import Membership, Organisation, User
+from ..models.base import new_uuids
+from ..models.conversation import new_slug
 from ..models.user import normalise_username
 from .organisations import create_organisation
+from .seed_load import BulkLoad, ConversationRow, MessageRow
 from .seed_words import ADJECTIVES, ASSISTANT_TEMPLATES, NOUNS, PAST, PLACES, TIMES, USER_TEMPLATES, VERBS
 
+T = TypeVar("T")
 YEAR = timedelta(days=365)
-# Conversations written (and committed by the caller) together.
+# Conversations written together.
 BATCH_SIZE = 1000
 # Distinct sentences of each kind that messages are made of.
 SENTENCE_POOL = 5000
@@ -55,9 +61,9 @@ def _sentence(rng: random.Random, template: str) -> str:
 
 
 class Writer:
-    """Draws conversations and messages from the rng, in time order, and inserts them in batches."""
+    """Draws conversations and messages from the rng, in time order, as rows for the bulk load."""
 
-    def __init__(self, rng: random.Random, now: datetime):
+    def __init__(self, rng: random.Random, now: datetime) -> None:
         self.rng = rng
         self.now = now
         self.questions = [_sentence(rng, rng.choice(USER_TEMPLATES)) for _ in range(SENTENCE_POOL)]
@@ -70,34 +76,35 @@ class Writer:
             words.append("in " + rng.choice(PLACES))
         return " ".join(words).capitalize()
 
-    def conversation(self, user_id: int, organisation_id: int, message_count: int, archived: bool):
-        """One conversation's row and its messages' rows (without conversation_id), oldest first."""
-        rng = self.rng
+    def conversation(self, conversation_id: int, first_message_id: int, user_id: int, organisation_id: int,
+                     message_count: int, archived: bool) -> tuple[ConversationRow, list[MessageRow]]:
+        """One conversation's row and its messages' rows, oldest first, with the ids given.
+
+        Indexes are drawn as int(random() x n) rather than with choice() and randint(): the same
+        uniform choices at a fraction of the cost, which counts at ten million messages."""
+        random_ = self.rng.random
+        questions, answers = self.questions, self.answers
         # Long enough for every message to fit between the start and now.
         latest_start = self.now - timedelta(hours=message_count)
-        started = latest_start - rng.random() * max(YEAR - timedelta(hours=message_count), timedelta(0))
+        started = latest_start - random_() * max(YEAR - timedelta(hours=message_count), timedelta(0))
         at = started
-        messages = []
+        uuids = new_uuids(message_count + 1)
+        messages: list[MessageRow] = []
         for index in range(message_count):
             if index % 2 == 0:
-                at += timedelta(seconds=rng.randint(30, 3000))
-                content = rng.choice(self.questions)
-                if rng.random() < 0.3:
-                    content += " " + rng.choice(self.questions)
+                at += timedelta(seconds=30 + int(random_() * 2971))
+                content = questions[int(random_() * SENTENCE_POOL)]
+                if random_() < 0.3:
+                    content += " " + questions[int(random_() * SENTENCE_POOL)]
                 role = "user"
             else:
-                at += timedelta(seconds=rng.randint(2, 40))
-                content = " ".join(rng.choices(self.answers, k=rng.randint(1, 4)))
+                at += timedelta(seconds=2 + int(random_() * 39))
+                content = " ".join([answers[int(random_() * SENTENCE_POOL)] for _ in range(1 + int(random_() * 4))])
                 role = "assistant"
-            messages.append({"role": role, "content": content, "created": at})
-        conversation = {
-            "title": self.title(),
-            "user_id": user_id,
-            "organisation_id": organisation_id,
-            "created": started,
-            "updated": at,
-            "deleted_at": at + (self.now - at) * rng.random() if archived else None,
-        }
+            messages.append((first_message_id + index, uuids[index], conversation_id, role, content, at))
+        deleted_at = at + (self.now - at) * random_() if archived else None
+        conversation = (conversation_id, uuids[-1], new_slug(), self.title(), user_id, organisation_id,
+                        deleted_at, started, at)
         return conversation, messages
 
 
@@ -108,79 +115,76 @@ def prepare_users(plan: SeedPlan) -> tuple[list[int], Organisation]:
     existing = _user_ids(names)
     missing = [{"username": name, "username_key": normalise_username(name)} for name in names if name not in existing]
     if missing:
-        db.session.connection().execute(insert(User.__table__), missing)
+        db.session.connection().execute(insert(User), missing)
         existing = _user_ids(names)
     ids = [existing[name] for name in names]
 
     organisation = db.session.scalars(select(Organisation).where(Organisation.name == plan.organisation)).first()
     if organisation is None:
-        organisation = create_organisation(db.session.get(User, ids[0]), name=plan.organisation)
-    members = set()
+        organisation = create_organisation(db.session.get_one(User, ids[0]), name=plan.organisation)
+    members: set[int] = set()
     for chunk in _chunks(ids):
         members.update(db.session.scalars(select(Membership.user_id).where(
             Membership.organisation_id == organisation.id, Membership.user_id.in_(chunk))))
     joining = [{"organisation_id": organisation.id, "user_id": user_id} for user_id in ids if user_id not in members]
     connection = db.session.connection()
     if joining:
-        connection.execute(insert(Membership.__table__), joining)
+        connection.execute(insert(Membership), joining)
     for chunk in _chunks(ids):
-        connection.execute(update(User.__table__).where(User.__table__.c.id.in_(chunk))
+        connection.execute(update(User).where(User.id.in_(chunk))
                            .values(active_organisation_id=organisation.id))
     db.session.expire_all()
     return ids, organisation
 
 
-def seed_conversations(plan: SeedPlan, user_ids: list[int], organisation_id: int, *, rng: random.Random,
-                       now: datetime) -> Iterator[int]:
-    """Insert the plan's conversations and messages, yielding how many conversations each batch
-    wrote; the caller commits after each. Exactly round(archived x total) are archived."""
+def seed(plan: SeedPlan, load: BulkLoad, *, rng: random.Random, now: datetime,
+         progress: Callable[[int], None]) -> None:
+    """Make the plan's users and load their conversations and messages, in the session's transaction,
+    which the caller commits once (nothing of a failed seed stays), then calls load.settle().
+    `progress` is called with how many conversations each batch wrote. Exactly round(archived x
+    total) are archived."""
+    load.begin()
+    user_ids, organisation = prepare_users(plan)
+    db.session.flush()
+    load.set_aside_triggers()
+    first_conversation, first_message = next_conversation, next_message = load.first_ids()
     writer = Writer(rng, now)
     total = plan.total_conversations
     to_archive = round(plan.archived * total)
-    conversations_table = Conversation.__table__
-    messages_table = Message.__table__
-    insert_conversations = insert(conversations_table).returning(conversations_table.c.id, sort_by_parameter_order=True)
-    insert_messages = insert(messages_table)
     seen = 0
-    batch_conversations, batch_messages = [], []
+    conversations: list[ConversationRow] = []
+    messages: list[MessageRow] = []
     for user_id in user_ids:
         for _ in range(plan.conversations):
             # Selection sampling (Knuth's algorithm S): exactly to_archive of total, in one pass.
             archived = rng.random() * (total - seen) < to_archive
             to_archive -= archived
             seen += 1
-            conversation, messages = writer.conversation(user_id, organisation_id, plan.messages, archived)
-            batch_conversations.append(conversation)
-            batch_messages.append(messages)
-            if len(batch_conversations) == BATCH_SIZE:
-                _write(insert_conversations, insert_messages, batch_conversations, batch_messages)
-                yield len(batch_conversations)
-                batch_conversations, batch_messages = [], []
-    if batch_conversations:
-        _write(insert_conversations, insert_messages, batch_conversations, batch_messages)
-        yield len(batch_conversations)
-
-
-def _write(insert_conversations, insert_messages, conversations: list[dict], messages: list[list[dict]]) -> None:
-    connection = db.session.connection()
-    ids = connection.execute(insert_conversations, conversations).scalars().all()
-    rows = [
-        {**message, "conversation_id": conversation_id}
-        for conversation_id, conversation_messages in zip(ids, messages, strict=True)
-        for message in conversation_messages
-    ]
-    if rows:
-        connection.execute(insert_messages, rows)
+            conversation, its_messages = writer.conversation(next_conversation, next_message, user_id, organisation.id,
+                                                             plan.messages, archived)
+            next_conversation += 1
+            next_message += plan.messages
+            conversations.append(conversation)
+            messages.extend(its_messages)
+            if len(conversations) == BATCH_SIZE:
+                load.write(conversations, messages)
+                progress(len(conversations))
+                conversations, messages = [], []
+    if conversations:
+        load.write(conversations, messages)
+        progress(len(conversations))
+    load.finish(next_conversation - 1, next_message - 1)
+    assert next_conversation - first_conversation == total and next_message - first_message == total * plan.messages
 
 
 def _user_ids(names: list[str]) -> dict[str, int]:
     """The ids of the users with these (already normalised) names."""
-    found = {}
+    found: dict[str, int] = {}
     for chunk in _chunks(names):
         found.update(db.session.execute(select(User.username_key, User.id).where(User.username_key.in_(chunk))).all())
     return found
 
 
-def _chunks(items: list) -> Iterator[list]:
+def _chunks(items: list[T]) -> Iterator[list[T]]:
     for start in range(0, len(items), LOOKUP_CHUNK):
         yield items[start:start + LOOKUP_CHUNK]
