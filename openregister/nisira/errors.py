@@ -30,6 +30,7 @@ SPANISH = {
     "content_required": "Contenido del mensaje requerido",
     "conversation_required": "ID de conversación requerido",
     "malformed_json": "El cuerpo de la solicitud no es un JSON válido",
+    "malformed_url": "La URL contiene el carácter NUL (%00), que no es válido",
     "unsupported_media_type": "El cuerpo de la solicitud debe ser JSON (Content-Type: application/json)",
     "request_entity_too_large": "El cuerpo de la solicitud es demasiado grande",
     "too_many_requests": "Demasiados intentos fallidos; inténtalo más tarde",

@@ -13,6 +13,8 @@ def find_by_ref(model, ref, stmt=None, *, key=None):
     unless another is named) is `ref`; None when there is none. `stmt`, a select of `model`, may narrow
     the rows further."""
     ref = str(ref)
+    if "\x00" in ref:
+        return None  # no key holds U+0000, and PostgreSQL's text cannot even be asked
     # ASCII only: str.isdigit() also takes digits such as "¹" that int() refuses.
     is_id = ref.isascii() and ref.isdigit()
     if is_id and (len(ref) > len(str(MAX_ID)) or int(ref) > MAX_ID):
