@@ -12,6 +12,7 @@ from typing import Any, TypedDict, Unpack
 
 from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .extensions import db
@@ -99,6 +100,11 @@ class Conflict(ApiError):
     code = "conflict"
     status = 409
     title = "Conflict"
+
+
+class ConcurrentChange(Conflict):
+    code = "concurrent_change"
+    title = "Concurrent change"
 
 
 class ContentTooLarge(ApiError):
@@ -198,6 +204,14 @@ def as_api_error(error: Exception) -> ApiError:
         return ValidationFailed(message=describe(errors), errors=errors)
     if isinstance(error, HTTPException):
         return HttpError(error)
+    if isinstance(error, IntegrityError):
+        # A constraint refused the write because another request changed the same rows between this
+        # one's checks and its write (two feedbacks on one message, two share links, two organisations
+        # of one name at once): the loser of the race gets a 409, and nothing of it is written.
+        log.warning("Write refused by a database constraint: %s", error.orig)
+        return ConcurrentChange(
+            message="Another request changed the same thing at the same time; nothing was written. Try again."
+        )
     log.exception("Unhandled error")
     return ApiError(message="The server failed to complete the request.")
 

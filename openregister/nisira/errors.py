@@ -39,6 +39,7 @@ SPANISH = {
     "provider_unavailable": "El modelo de lenguaje no está disponible",
     "provider_timeout": "El modelo de lenguaje no respondió a tiempo",
     "internal_server_error": "Error interno del servidor",
+    "concurrent_change": "Otra solicitud cambió lo mismo al mismo tiempo; no se guardó nada. Inténtalo de nuevo",
 }
 
 
