@@ -13,6 +13,7 @@ from typing import Any, TypedDict, Unpack
 from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .extensions import db
@@ -204,11 +205,12 @@ def as_api_error(error: Exception) -> ApiError:
         return ValidationFailed(message=describe(errors), errors=errors)
     if isinstance(error, HTTPException):
         return HttpError(error)
-    if isinstance(error, IntegrityError):
-        # A constraint refused the write because another request changed the same rows between this
-        # one's checks and its write (two feedbacks on one message, two share links, two organisations
-        # of one name at once): the loser of the race gets a 409, and nothing of it is written.
-        log.warning("Write refused by a database constraint: %s", error.orig)
+    if isinstance(error, (IntegrityError, StaleDataError)):
+        # A constraint refused the write, or the row to update was gone, because another request changed
+        # the same rows between this one's checks and its write (two feedbacks on one message, two share
+        # links, two organisations of one name, a change racing a delete): the loser of the race gets a
+        # 409, and nothing of it is written.
+        log.warning("Write refused after a concurrent change: %s", error)
         return ConcurrentChange(
             message="Another request changed the same thing at the same time; nothing was written. Try again."
         )

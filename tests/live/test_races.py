@@ -7,6 +7,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from ..conftest import API
+
 pytestmark = pytest.mark.live
 
 RACERS = 12
@@ -47,10 +49,19 @@ def test_racing_writes_to_one_thing_answer_success_or_409_never_500(live_server)
         "share": race(live_server, headers, lambda client, n: client.post(f"/conversations/{conversation}/share")),
         "organisation": race(live_server, headers, lambda client, n: client.post(
             "/organisations", json={"name": "Same name"})),
+        # NISIRA's ratings: setting and clearing the same record at once
+        "rating": race(live_server, headers, lambda client, n: client.post(
+            live_server.base.split(API)[0] + "/api/ratings/",
+            json={"message_id": answer["id"], "value": ("like", "dislike", "clear")[n % 3]})),
     }
+    with httpx.Client(base_url=live_server.base, headers=headers, timeout=60) as client:
+        agent = client.post("/agents", json={"name": "Raced"}).json()["uuid"]
+    # a change racing the delete of the same agent
+    rounds["agent"] = race(live_server, headers, lambda client, n: client.delete(f"/agents/{agent}") if n % 2 else
+                           client.patch(f"/agents/{agent}", json={"name": f"Renamed {n}"}))
 
     for name, statuses in rounds.items():
-        assert set(statuses) <= {200, 201, 409}, (name, statuses)
+        assert set(statuses) <= {200, 201, 404, 409}, (name, statuses)
         assert statuses[200] + statuses[201] >= 1, (name, statuses)
     with httpx.Client(base_url=live_server.base, headers=headers, timeout=60) as client:
         assert client.get(f"/conversations/{conversation}/share").status_code == 200
