@@ -216,6 +216,9 @@ def authenticate() -> User:
     if credentials.type == "bearer" and credentials.token:
         return user_from_token(credentials.token)
     if credentials.type == "basic" and credentials.username:
+        if "\x00" in credentials.username or "\x00" in (credentials.password or ""):
+            # no user name or password holds U+0000 (and PostgreSQL's text, where failures are counted, cannot)
+            raise Unauthorized("Invalid credentials", "The user name or password is wrong.", code="invalid_credentials")
         return login(credentials.username, credentials.password or "")
     raise Unauthorized("Unauthorized", "Unsupported Authorization scheme: use Bearer or Basic.", code="unauthorized")
 

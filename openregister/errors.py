@@ -12,6 +12,8 @@ from typing import Any, TypedDict, Unpack
 
 from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .extensions import db
@@ -99,6 +101,11 @@ class Conflict(ApiError):
     code = "conflict"
     status = 409
     title = "Conflict"
+
+
+class ConcurrentChange(Conflict):
+    code = "concurrent_change"
+    title = "Concurrent change"
 
 
 class ContentTooLarge(ApiError):
@@ -198,6 +205,15 @@ def as_api_error(error: Exception) -> ApiError:
         return ValidationFailed(message=describe(errors), errors=errors)
     if isinstance(error, HTTPException):
         return HttpError(error)
+    if isinstance(error, (IntegrityError, StaleDataError)):
+        # A constraint refused the write, or the row to update was gone, because another request changed
+        # the same rows between this one's checks and its write (two feedbacks on one message, two share
+        # links, two organisations of one name, a change racing a delete): the loser of the race gets a
+        # 409, and nothing of it is written.
+        log.warning("Write refused after a concurrent change: %s", error)
+        return ConcurrentChange(
+            message="Another request changed the same thing at the same time; nothing was written. Try again."
+        )
     log.exception("Unhandled error")
     return ApiError(message="The server failed to complete the request.")
 

@@ -152,3 +152,46 @@ def test_no_token_gives_a_server_error(client, alice, header, payload, tail):
             refreshed = client.post(REFRESH, json={"refresh": token})
         assert (protected.status_code, refreshed.status_code) == (401, 401)
         assert errors == []
+
+
+@pytest.mark.parametrize("path, error", [
+    (f"{LIST}/a%00b", "Conversation not found"), (f"{LIST}/%00/messages", "Conversation not found"),
+    (f"{LIST}/%00/share", "Conversation not found"), (f"{LIST}/%00/export", "Conversation not found"),
+    (f"{API}/agents/%00", "Agent not found"), (f"{API}/documents/%00", "Document not found"),
+    (f"{API}/documents/%00/content", "Document not found"), (f"{API}/organisations/%00", "Organisation not found"),
+    (f"{API}/shared/%00", "Share not found"), ("/api/conversations/%00/messages/", "Conversación no encontrada"),
+])
+def test_a_nul_character_in_a_path_segment_names_nothing(client, tenants, auth_headers, path, error):
+    """PostgreSQL's text cannot hold U+0000: such a reference used to fail there (500); it is each route's 404."""
+    with server_errors() as errors:
+        response = client.get(path, headers=auth_headers(tenants["alice"]))
+    assert response.status_code == 404, response.data
+    assert json.loads(response.data)["error"] == error  # (the message names the reference, NUL and all)
+    assert errors == []
+
+
+@pytest.mark.parametrize("path", [
+    f"{API}/agents?_search=%00", f"{API}/documents?_search=a%00", f"{LIST}?_search=%00", f"{LIST}?x%00=1",
+    "/api/conversations/?page=%00",
+])
+def test_a_nul_character_in_the_query_is_400(client, tenants, auth_headers, path):
+    """On PostgreSQL a NUL in a search term used to fail in the database (500)."""
+    with server_errors() as errors:
+        response = client.get(path, headers=auth_headers(tenants["alice"]))
+    assert response.status_code == 400, response.get_json()
+    if path.startswith("/api/"):
+        assert response.get_json() == {"error": "La URL contiene el carácter NUL (%00), que no es válido"}
+    else:
+        assert "NUL character" in response.get_json()["message"]
+    assert errors == []
+
+
+@pytest.mark.parametrize("credentials", [b"al\x00ice:secret", b"alice:sec\x00ret"])
+def test_basic_credentials_with_a_nul_character_are_401(client, alice, credentials):
+    headers = {"Authorization": "Basic " + base64.b64encode(credentials).decode()}
+    with server_errors() as errors:
+        response = client.get(LIST, headers=headers)
+        token = client.post(TOKEN, json={"username": "alice", "password": "x"}, headers=headers)
+    assert response.status_code == 401
+    assert token.status_code in (401, 429)
+    assert errors == []

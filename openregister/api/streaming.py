@@ -57,7 +57,10 @@ COMPACT = (",", ":")
 def wants_stream(body: Mapping[str, Any]) -> bool:
     """Whether the request asks for a stream: `Accept: text/event-stream` (named, not through a
     wildcard), or `"stream": true` in the body."""
-    named = any(value == EVENT_STREAM and quality > 0 for value, quality in request.accept_mimetypes)
+    named = any(
+        value.split(";")[0].strip().lower() == EVENT_STREAM and quality > 0
+        for value, quality in request.accept_mimetypes
+    )
     return bool(body.get("stream")) or named
 
 

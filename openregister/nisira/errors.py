@@ -30,6 +30,7 @@ SPANISH = {
     "content_required": "Contenido del mensaje requerido",
     "conversation_required": "ID de conversación requerido",
     "malformed_json": "El cuerpo de la solicitud no es un JSON válido",
+    "malformed_url": "La URL contiene el carácter NUL (%00), que no es válido",
     "unsupported_media_type": "El cuerpo de la solicitud debe ser JSON (Content-Type: application/json)",
     "request_entity_too_large": "El cuerpo de la solicitud es demasiado grande",
     "too_many_requests": "Demasiados intentos fallidos; inténtalo más tarde",
@@ -38,6 +39,7 @@ SPANISH = {
     "provider_unavailable": "El modelo de lenguaje no está disponible",
     "provider_timeout": "El modelo de lenguaje no respondió a tiempo",
     "internal_server_error": "Error interno del servidor",
+    "concurrent_change": "Otra solicitud cambió lo mismo al mismo tiempo; no se guardó nada. Inténtalo de nuevo",
 }
 
 

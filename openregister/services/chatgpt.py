@@ -50,12 +50,12 @@ def _path(position: int, mapping: dict[Any, Any], current_node: object) -> list[
     seen: set[object] = set()
     node_id: object = current_node
     while node_id is not None:
-        if node_id in seen:
-            raise _invalid(position, f"mapping.{node_id}.parent", "The nodes' parents form a cycle.")
-        seen.add(node_id)
         node = mapping.get(node_id) if isinstance(node_id, str) else None
         if not isinstance(node, dict) or not isinstance(node_id, str):
             raise _invalid(position, f"mapping.{node_id}", "Must be a node object of the mapping.")
+        if node_id in seen:
+            raise _invalid(position, f"mapping.{node_id}.parent", "The nodes' parents form a cycle.")
+        seen.add(node_id)
         path.append((node_id, node))
         node_id = node.get("parent")
     path.reverse()

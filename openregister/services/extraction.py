@@ -17,6 +17,10 @@ ACCEPTED = (PLAIN, MARKDOWN, HTML, PDF, DOCX)
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 
+# What a DOCX may unpack to: its parts are read into memory whole, so a small archive of a huge part
+# (a zip bomb) would take the worker's memory and seconds of CPU before any XML parser could refuse it.
+MAX_DOCX_UNPACKED_SIZE = 100 * 1024 * 1024
+
 PASSAGE_WORDS = 200
 OVERLAP_WORDS = 40
 
@@ -111,7 +115,16 @@ def docx_text(data: bytes) -> str:
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            # zipfile stops at each member's declared size, so the declared sizes bound what is read
+            unpacked = sum(member.file_size for member in archive.infolist())
+        if unpacked > MAX_DOCX_UNPACKED_SIZE:
+            raise ExtractionFailed(
+                f"The DOCX file unpacks to {unpacked} bytes, more than the {MAX_DOCX_UNPACKED_SIZE} this server reads."
+            )
         document = docx.Document(io.BytesIO(data))
+    except ExtractionFailed:
+        raise
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile, OSError) as error:
         raise ExtractionFailed(f"The DOCX file cannot be read: {error}") from None
     except Exception as error:  # lxml's XMLSyntaxError and friends, from a damaged archive

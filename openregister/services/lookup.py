@@ -23,6 +23,8 @@ def find_by_ref(model: type[M], ref: Ref, stmt: Select[M] | None = None, *,
     unless another is named) is `ref`; None when there is none. `stmt`, a select of `model`, may narrow
     the rows further."""
     text = str(ref)
+    if "\x00" in text:
+        return None  # no key holds U+0000, and PostgreSQL's text cannot even be asked
     # ASCII only: str.isdigit() also takes digits such as "¹" that int() refuses.
     is_id = text.isascii() and text.isdigit()
     if is_id and (len(text) > len(str(MAX_ID)) or int(text) > MAX_ID):

@@ -68,9 +68,13 @@ class TestEvents:
     @pytest.mark.parametrize("accept, body", [
         ({"Accept": "text/event-stream"}, {}),
         ({"Accept": "application/json;q=0.5, text/event-stream"}, {}),
+        # media types are case-insensitive and may carry parameters (RFC 9110, 8.3.1)
+        ({"Accept": "TEXT/Event-Stream"}, {}),
+        ({"Accept": "text/event-stream; charset=utf-8"}, {}),
         ({}, {"stream": True}),
         ({"Accept": "application/json"}, {"stream": True}),
-    ], ids=["accept", "accept among others", "body", "body with json accepted"])
+    ], ids=["accept", "accept among others", "accept in capitals", "accept with a parameter", "body",
+            "body with json accepted"])
     def test_either_switch_streams(self, accept, body, client, tenants, alice, agent):
         check_exchange(stream(client, alice, accept=accept, agentUuid=agent.uuid, message="Hi", **body))
 

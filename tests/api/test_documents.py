@@ -1,6 +1,7 @@
 """Documents through HTTP: upload of every accepted type, the refusals, listing, reading, deleting."""
 
 import io
+import zipfile
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -9,6 +10,7 @@ from sqlalchemy import select, text
 
 from openregister.extensions import db
 from openregister.models import Document, Passage
+from openregister.services.extraction import MAX_DOCX_UNPACKED_SIZE
 
 from .. import factories
 from ..conftest import API, row_count
@@ -86,6 +88,25 @@ def test_a_pdf_without_a_text_layer_is_stored_as_failed_with_the_reason(client, 
     assert body["status"] == "failed"
     assert "no text layer" in body["error"]
     assert body["chunks"] == 0
+    assert row_count(Passage) == 0
+
+
+def test_a_docx_that_unpacks_to_more_than_the_limit_is_stored_as_failed_without_unpacking_it(client, alice):
+    """A zip bomb dressed as DOCX: a small upload whose document.xml unpacks past the limit."""
+    packed = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx_file("Refunds."))) as source, \
+            zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "word/document.xml":
+                data = data.replace(b"Refunds.", b"Refunds." + b" " * (MAX_DOCX_UNPACKED_SIZE + 1))
+            bomb.writestr(member.filename, data)
+    assert len(packed.getvalue()) < 1024 * 1024
+    response = upload(client, alice, packed.getvalue(), "bomb.docx")
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["status"] == "failed"
+    assert "unpacks to" in body["error"]
     assert row_count(Passage) == 0
 
 

@@ -162,6 +162,10 @@ def junk_cases():
         ([{"title": 5, "mapping": {}}], None, None, "Document 0: title: Must be a string or null."),
         ([{"mapping": {"a": {"parent": "b"}, "b": {"parent": "a"}}, "current_node": "a"}], None, None,
          "The nodes' parents form a cycle."),
+        # a parent that is not a node id (a list or an object cannot even be looked up)
+        ([{"mapping": {"a": {"parent": []}}, "current_node": "a"}], None, None, "Document 0: mapping.[]: Must be a node"),
+        ([{"mapping": {"a": {"parent": {"b": 1}}}, "current_node": "a"}], None, None, "Must be a node object"),
+        ([{"mapping": {"a": {"parent": 7}}, "current_node": "a"}], None, None, "Document 0: mapping.7: Must be a node"),
         ([{"mapping": {"a": {"parent": None, "message": {
             "create_time": "noon", "author": {"role": "user"}, "content": {"content_type": "text", "parts": ["hi"]},
         }}}, "current_node": "a"}], None, None, "Document 0: mapping.a.message.create_time: Must be a number"),
