@@ -6,7 +6,7 @@ from functools import cache
 
 import jwt
 from flask import current_app, g, request
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import Unauthorized
@@ -104,6 +104,11 @@ def decode_token(token: str, kind: str = ACCESS) -> dict:
     return claims
 
 
+# Built once: every authenticated request runs it (the user is read afresh each time, so that a
+# disabled user or an advanced token generation ends the token at once).
+USER_BY_UUID = select(User).where(User.uuid == bindparam("uuid"))
+
+
 def user_from_token(token: str, kind: str = ACCESS) -> User:
     """The user a valid token names: ours by uuid and token generation, an identity provider's by
     (issuer, subject). Raises Unauthorized for a token that has ended or a disabled user."""
@@ -114,7 +119,7 @@ def user_from_token(token: str, kind: str = ACCESS) -> User:
     if claims["external"]:
         user = user_for_external_subject(str(claims.get("iss") or "")[:255], subject)
     else:
-        user = db.session.scalars(select(User).where(User.uuid == subject)).first()
+        user = db.session.execute(USER_BY_UUID, {"uuid": subject}).scalars().first()
         generation = claims.get("gen")
         if user is not None and (type(generation) is not int or generation != user.token_generation):
             user = None

@@ -8,18 +8,24 @@ it does what that field's `_serialize` does, without the calls in between; any o
 field with a dotted attribute or a dump default, goes through the field's own `serialize`.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from marshmallow import Schema, fields, missing
+from sqlalchemy import Row
 
 
-def _getter(key: str):
-    """marshmallow.utils.get_value for a key without dots, for dicts and plain objects."""
+def _getter(key: str) -> Callable[[Any], Any]:
+    """marshmallow.utils.get_value for a key without dots, for dicts, rows and plain objects."""
 
-    def get(obj):
-        if type(obj) is dict:
+    def get(obj: Any) -> Any:
+        kind = type(obj)
+        if kind is dict:
             if key in obj:
                 return obj[key]
             return getattr(obj, key, missing)
-        if not hasattr(obj, "__getitem__"):
+        if kind is Row or not hasattr(obj, "__getitem__"):
+            # A row's items are indexed by position only: marshmallow's obj[key] fails, then it reads the attribute.
             return getattr(obj, key, missing)
         try:
             return obj[key]
@@ -29,7 +35,11 @@ def _getter(key: str):
     return get
 
 
-def _converter(field):
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _converter(field: Any) -> Callable[[Any], Any] | None:
     """value -> wire value, as field._serialize does it; None when the field has no fast path."""
     kind = type(field)
     if kind is fields.Integer and not field.as_string:
@@ -55,12 +65,16 @@ def _converter(field):
     return None
 
 
-def compile_dumper(schema):
+def compile_dumper(schema: Schema) -> Callable[[Any], dict[str, Any]]:
     """obj -> dict, the same as schema._serialize(obj) for one object."""
-    plan = []
+    plan: list[tuple[str, Callable[[Any], Any] | None, Callable[[Any], Any] | None, Any]] = []
     for attr_name, field in schema.dump_fields.items():
         key = field.data_key if field.data_key is not None else attr_name
         source = attr_name if field.attribute is None else field.attribute
+        if type(field) is fields.Function and field.serialize_func is not None:
+            # Function._serialize is serialize_func(obj), whatever the attribute holds.
+            plan.append((key, field.serialize_func, _identity, None))
+            continue
         convert = _converter(field)
         simple = (convert is not None and field._CHECK_ATTRIBUTE and "." not in source
                   and field.dump_default is missing)
@@ -70,14 +84,14 @@ def compile_dumper(schema):
             plan.append((key, None, None, (field, attr_name)))
     accessor = schema.get_attribute
 
-    def dump_one(obj):
+    def dump_one(obj: Any) -> dict[str, Any]:
         result = {}
         for key, get, convert, slow in plan:
             if slow is None:
-                value = get(obj)
+                value = get(obj)  # type: ignore[misc]
                 if value is missing:
                     continue
-                result[key] = convert(value)
+                result[key] = convert(value)  # type: ignore[misc]
             else:
                 value = slow[0].serialize(slow[1], obj, accessor=accessor)
                 if value is not missing:

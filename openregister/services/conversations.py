@@ -1,12 +1,16 @@
 import re
+from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Integer, Row, bindparam, select
 
 from ..errors import BadRequest, Forbidden, NotFound
 from ..extensions import db
 from ..models import Agent, Conversation, Message, User
 from ..models.base import utcnow
-from ..pagination import Window, paginate
+from ..models.message import MESSAGE_COUNT, OWNER_NAME
+from ..pagination import Listing, Window, paginate
 from .agents import find_usable_agent
 from .lookup import equals_or_null, find_by_ref
 from .organisations import active_organisation_id, is_member
@@ -40,22 +44,69 @@ def get_conversation_for(actor: User, ref, *, write: bool = False) -> Conversati
     raise NotFound("Conversation not found", f"No conversation {ref}.", code="conversation_not_found")
 
 
-def list_conversations(actor: User, page: Window, *, archived: bool | None = False, search: str | None = None) -> dict:
+_conversations, _messages = Conversation.__table__, Message.__table__
+
+# What the wire shows of a conversation, as rows: the read paths load no ORM objects.
+CONVERSATION_ROW = select(
+    *(_conversations.c[name] for name in ("id", "uuid", "slug", "title", "user_id", "organisation_id", "agent_id")),
+    _conversations.c.metadata.label("metadata_"),
+    _conversations.c.deleted_at,
+    _conversations.c.created,
+    _conversations.c.updated,
+    OWNER_NAME.label("owner_name"),
+    MESSAGE_COUNT.label("message_count"),
+)
+MESSAGE_ROW = select(
+    *(_messages.c[name] for name in ("id", "uuid", "conversation_id", "role", "content", "sources", "created"))
+)
+
+
+def _scope(user_id: Any, organisation_id: Any, archived: bool | None) -> list[ColumnElement[bool]]:
+    c = _conversations.c
+    scope = [c.user_id == user_id, equals_or_null(c.organisation_id, organisation_id)]
+    if archived is not None:
+        scope.append(c.deleted_at.is_not(None) if archived else c.deleted_at.is_(None))
+    return scope
+
+
+@cache
+def _conversation_listing(archived: bool | None, in_organisation: bool) -> Listing:
+    # Built once for each kind of list (a statement built per request costs more than running it).
+    organisation = bindparam("organisation_id", type_=Integer) if in_organisation else None
+    newest = _conversations.c.deleted_at if archived else _conversations.c.updated
+    return Listing.of(
+        CONVERSATION_ROW.where(*_scope(bindparam("user_id", type_=Integer), organisation, archived))
+        .order_by(newest.desc(), _conversations.c.id.desc()),
+        entities=False,
+    )
+
+
+@cache
+def _message_listing(newest_first: bool) -> Listing:
+    order = (_messages.c.created.desc(), _messages.c.id.desc()) if newest_first else (_messages.c.created, _messages.c.id)
+    return Listing.of(
+        MESSAGE_ROW.where(_messages.c.conversation_id == bindparam("conversation_id", type_=Integer)).order_by(*order),
+        entities=False,
+    )
+
+
+def list_conversations(
+    actor: User, page: Window, *, archived: bool | None = False, search: str | None = None
+) -> dict[str, Any]:
     """The actor's conversations in the active organisation: archived=False active ones, True the archive, None both.
 
     A `search` with words keeps those whose title, or one of whose messages, has them all (see services.search).
     """
-    scope = [Conversation.user_id == actor.id, equals_or_null(Conversation.organisation_id, active_organisation_id(actor))]
-    if archived is not None:
-        scope.append(Conversation.deleted_at.is_not(None) if archived else Conversation.deleted_at.is_(None))
+    organisation_id = active_organisation_id(actor)
     words = query_words(search)
     if words:
-        def order(conversation_id, updated, deleted_at):
+        def order(conversation_id: int, updated: datetime, deleted_at: datetime | None) -> tuple[Any, int]:
             return (deleted_at, conversation_id) if archived else (updated, conversation_id)
 
+        scope = _scope(actor.id, organisation_id, archived)
         return search_conversations(actor.id, scope, order, page, Query(tuple(words)))
-    newest = Conversation.deleted_at if archived else Conversation.updated
-    return paginate(select(Conversation).where(*scope).order_by(newest.desc(), Conversation.id.desc()), page)
+    listing = _conversation_listing(archived, organisation_id is not None)
+    return paginate(listing, page, {"user_id": actor.id, "organisation_id": organisation_id})
 
 
 def unique_title(actor: User, agent_id: int | None, base: str) -> str:
@@ -155,17 +206,17 @@ def add_message(conversation: Conversation, role: str, content: str, sources=Non
     return message
 
 
-def _messages_of(conversation: Conversation) -> Select:
-    return select(Message).where(Message.conversation_id == conversation.id)
+def latest_messages(conversation: Conversation, limit: int) -> list[Row[Any]]:
+    """The newest `limit` messages (rows), in chronological order."""
+    newest_first = db.session.execute(
+        _message_listing(True).rows, {"conversation_id": conversation.id, "limit": limit, "offset": 0}
+    )
+    return list(reversed(newest_first.all()))
 
 
-def latest_messages(conversation: Conversation, limit: int) -> list[Message]:
-    """The newest `limit` messages, in chronological order."""
-    newest_first = _messages_of(conversation).order_by(Message.created.desc(), Message.id.desc()).limit(limit)
-    return list(reversed(db.session.scalars(newest_first).all()))
-
-
-def page_messages(conversation: Conversation, page: Window, *, order: str = "latest", search: str | None = None) -> dict:
+def page_messages(
+    conversation: Conversation, page: Window, *, order: str = "latest", search: str | None = None
+) -> dict[str, Any]:
     """A page of messages, always chronological; with order="latest" the offset counts back from the newest.
 
     A `search` with words keeps only the messages that have them all.
@@ -173,10 +224,8 @@ def page_messages(conversation: Conversation, page: Window, *, order: str = "lat
     words = query_words(search)
     if words:
         result = search_messages(conversation, page, newest_first=order == "latest", query=Query(tuple(words)))
-    elif order == "latest":
-        result = paginate(_messages_of(conversation).order_by(Message.created.desc(), Message.id.desc()), page)
     else:
-        result = paginate(_messages_of(conversation).order_by(Message.created, Message.id), page)
+        result = paginate(_message_listing(order == "latest"), page, {"conversation_id": conversation.id})
     if order == "latest":
         result["results"] = list(reversed(result["results"]))
     result["has_more"] = page.offset + len(result["results"]) < result["total"]
