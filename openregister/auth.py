@@ -3,6 +3,7 @@
 import secrets
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
 import jwt
 from flask import current_app, g, request
@@ -50,14 +51,23 @@ def issue_token(user: User, kind: str = ACCESS) -> str:
     return jwt.encode(claims, config["JWT_SECRET"], algorithm=algorithms[0])
 
 
-def _verification_key(token: str, algorithm: str):
+def _verification_key(token: str) -> tuple[Any, list[str], bool]:
+    """The key and the algorithms that verify `token`, and whether it is one of ours (HS*)."""
     config = current_app.config
+    local_algorithms = _local_algorithms()
+    if local_algorithms and not (config["JWKS_URL"] or config["JWT_PUBLIC_KEY"]):
+        # Only our own tokens are accepted: jwt.decode refuses any other algorithm the header names
+        # (or none), so the header need not be read twice.
+        return config["JWT_SECRET"], local_algorithms, True
+    algorithm = jwt.get_unverified_header(token).get("alg")
+    if not isinstance(algorithm, str):
+        raise jwt.InvalidAlgorithmError("The token's header names no algorithm.")
     if algorithm.startswith("HS"):
-        return config["JWT_SECRET"], _local_algorithms()
+        return config["JWT_SECRET"], local_algorithms, True
     if config["JWKS_URL"]:
-        return _jwks_client(config["JWKS_URL"]).get_signing_key_from_jwt(token).key, _external_algorithms()
+        return _jwks_client(config["JWKS_URL"]).get_signing_key_from_jwt(token).key, _external_algorithms(), False
     if config["JWT_PUBLIC_KEY"]:
-        return config["JWT_PUBLIC_KEY"], _external_algorithms()
+        return config["JWT_PUBLIC_KEY"], _external_algorithms(), False
     raise jwt.InvalidAlgorithmError("The token's algorithm is not accepted here.")
 
 
@@ -75,10 +85,7 @@ def decode_token(token: str, kind: str = ACCESS) -> dict:
     """The verified claims of a token of the given kind; raises Unauthorized otherwise."""
     config = current_app.config
     try:
-        algorithm = jwt.get_unverified_header(token).get("alg")
-        if not isinstance(algorithm, str):
-            raise jwt.InvalidAlgorithmError("The token's header names no algorithm.")
-        key, algorithms = _verification_key(token, algorithm)
+        key, algorithms, local = _verification_key(token)
         claims = jwt.decode(
             token,
             key,
@@ -93,7 +100,6 @@ def decode_token(token: str, kind: str = ACCESS) -> dict:
         raise Unauthorized(
             "Invalid token", f"The token was refused: {type(error).__name__}.", code="invalid_token"
         ) from None
-    local = algorithm.startswith("HS")
     token_kind = claims.get("type", ACCESS if not local else None)
     if token_kind != kind:
         raise Unauthorized(

@@ -2,6 +2,7 @@
 
 import importlib
 from http import HTTPStatus
+from typing import Any
 
 from flask import current_app, request
 from flask_smorest import Blueprint as SmorestBlueprint
@@ -57,6 +58,11 @@ class Blueprint(SmorestBlueprint):
     # How the errors of this blueprint's routes (and its nested blueprints') are rendered; None: the
     # app's one body (errors.render_error).
     render_error = None
+
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        """smorest's arguments, with one schema instance made here: webargs would make one per request
+        from a class (a deep copy of every field)."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
 
     def error_renderer(self, render):
         """Render the errors of this blueprint's routes with `render(error: ApiError) -> Response`."""

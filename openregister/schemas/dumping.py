@@ -8,8 +8,9 @@ it does what that field's `_serialize` does, without the calls in between; any o
 field with a dotted attribute or a dump default, goes through the field's own `serialize`.
 """
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from operator import itemgetter
+from typing import Any, NamedTuple, cast
 
 from marshmallow import Schema, fields, missing
 from sqlalchemy import Row
@@ -35,6 +36,10 @@ def _getter(key: str) -> Callable[[Any], Any]:
     return get
 
 
+def _absent(row: Any) -> Any:
+    return missing
+
+
 def _identity(value: Any) -> Any:
     return value
 
@@ -57,6 +62,20 @@ def _converter(field: Any) -> Callable[[Any], Any] | None:
         return lambda value: None if value is None else mapping_type(value)
     if kind is fields.Nested:
         return lambda value: None if value is None else field.schema.dump(value, many=field.schema.many or field.many)
+    if kind is fields.List and _dumps_whole_lists(field.inner):
+        schema = field.inner.schema
+        each = _converter(field.inner)
+
+        def convert_list(value: Any) -> Any:
+            if value is None:
+                return None
+            items = value if type(value) is list else list(value)
+            if any(item is None for item in items):
+                return [each(item) for item in items]  # type: ignore[misc]
+            # The nested schema's dump of the whole list: its dumper looks each result's row labels up once.
+            return schema.dump(items, many=True)
+
+        return convert_list
     if kind is fields.List:
         inner = _converter(field.inner)
         if inner is None:
@@ -65,28 +84,64 @@ def _converter(field: Any) -> Callable[[Any], Any] | None:
     return None
 
 
-def compile_dumper(schema: Schema) -> Callable[[Any], dict[str, Any]]:
-    """obj -> dict, the same as schema._serialize(obj) for one object."""
-    plan: list[tuple[str, Callable[[Any], Any] | None, Callable[[Any], Any] | None, Any]] = []
+Plan = list[tuple[str, Callable[[Any], Any] | None, Callable[[Any], Any] | None, Any]]
+
+
+def _row_plan(plan: Plan, sources: list[str | None], labels: tuple[str, ...]) -> Plan:
+    """The plan for rows with these column labels: a labelled value is read by its position."""
+    positions = {label: position for position, label in enumerate(labels)}
+    row_plan: Plan = []
+    for (key, get, convert, slow), source in zip(plan, sources):
+        # Only where getattr(row, source) is the column: a label such as "count" names Row's method.
+        if source is not None and not hasattr(Row, source):
+            read = itemgetter(positions[source]) if source in positions else _absent
+            row_plan.append((key, read, convert, slow))
+        else:
+            row_plan.append((key, get, convert, slow))
+    return row_plan
+
+
+def _dumps_whole_lists(field: Any) -> bool:
+    """A Nested field of one object whose schema has no hooks: a list of them is the schema's dump(many=True)."""
+    if type(field) is not fields.Nested or field.many:
+        return False
+    schema = field.schema
+    return not schema.many and not any(schema._hooks.values())
+
+
+def compile_dumper(schema: Schema) -> "Dumper":
+    """obj -> dict and objs -> list of dicts, the same as schema._serialize(obj) and schema._serialize(objs, many=True)."""
+    plan: Plan = []
+    # The attribute each simple field reads, else None.
+    sources: list[str | None] = []
     for attr_name, field in schema.dump_fields.items():
         key = field.data_key if field.data_key is not None else attr_name
         source = attr_name if field.attribute is None else field.attribute
         if type(field) is fields.Function and field.serialize_func is not None:
             # Function._serialize is serialize_func(obj), whatever the attribute holds.
             plan.append((key, field.serialize_func, _identity, None))
+            sources.append(None)
             continue
         convert = _converter(field)
         simple = (convert is not None and field._CHECK_ATTRIBUTE and "." not in source
                   and field.dump_default is missing)
         if simple:
             plan.append((key, _getter(source), convert, None))
+            sources.append(source)
         else:
             plan.append((key, None, None, (field, attr_name)))
+            sources.append(None)
     accessor = schema.get_attribute
+    # Rows of one statement share their labels: one plan for each set of labels.
+    row_plans: dict[tuple[str, ...], Plan] = {}
 
-    def dump_one(obj: Any) -> dict[str, Any]:
+    def plan_for(row: Row[Any]) -> Plan:
+        labels = row._fields
+        return row_plans.get(labels) or row_plans.setdefault(labels, _row_plan(plan, sources, labels))
+
+    def run(steps: Plan, obj: Any) -> dict[str, Any]:
         result = {}
-        for key, get, convert, slow in plan:
+        for key, get, convert, slow in steps:
             if slow is None:
                 value = get(obj)  # type: ignore[misc]
                 if value is missing:
@@ -98,23 +153,46 @@ def compile_dumper(schema: Schema) -> Callable[[Any], dict[str, Any]]:
                     result[key] = value
         return result
 
-    return dump_one
+    def dump_one(obj: Any) -> dict[str, Any]:
+        return run(plan_for(obj) if type(obj) is Row else plan, obj)
+
+    def dump_many(objs: Iterable[Any]) -> list[dict[str, Any]]:
+        dumped = []
+        result_of_rows = None
+        steps = plan
+        for obj in objs:
+            if type(obj) is not Row:
+                dumped.append(run(plan, obj))
+                continue
+            if obj._parent is not result_of_rows:
+                # The rows of one result share its labels: looked up once for them all.
+                result_of_rows, steps = obj._parent, plan_for(obj)
+            dumped.append(run(steps, obj))
+        return dumped
+
+    return Dumper(dump_one, dump_many)
+
+
+class Dumper(NamedTuple):
+    one: Callable[[Any], dict[str, Any]]
+    many: Callable[[Iterable[Any]], list[dict[str, Any]]]
 
 
 class CompiledDumpMixin:
     """A Schema whose `_serialize` runs a dumper compiled on first use (per instance: `only`,
     `exclude` and `dump_only` are already applied to its dump_fields)."""
 
-    _compiled_dumper = None
+    _compiled_dumper: Dumper | None = None
     # False dumps with marshmallow's own loop (the tests compare the two).
     compiled = True
 
-    def _serialize(self, obj, *, many: bool = False):
-        if not self.compiled or type(self).get_attribute is not Schema.get_attribute or self.dict_class is not dict:
-            return super()._serialize(obj, many=many)
-        dump_one = self._compiled_dumper
-        if dump_one is None:
-            dump_one = self._compiled_dumper = compile_dumper(self)
+    def _serialize(self, obj: Any, *, many: bool = False) -> Any:
+        schema = cast(Schema, self)
+        if not self.compiled or type(schema).get_attribute is not Schema.get_attribute or schema.dict_class is not dict:
+            return super()._serialize(obj, many=many)  # type: ignore[misc]
+        dumper = self._compiled_dumper
+        if dumper is None:
+            dumper = self._compiled_dumper = compile_dumper(schema)
         if many and obj is not None:
-            return [dump_one(each) for each in obj]
-        return dump_one(obj)
+            return dumper.many(obj)
+        return dumper.one(obj)
