@@ -16,6 +16,7 @@ from .models import AppPassword, User
 from .models.base import utcnow
 from .models.user import hash_app_password
 from .services import login_throttle
+from .services.organisations import ACTIVE_ORGANISATION_ID, note_active_organisation_id
 from .services.users import find_user, user_for_external_subject
 
 ACCESS = "access"
@@ -81,7 +82,7 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
     return _jwks_clients[url]
 
 
-def decode_token(token: str, kind: str = ACCESS) -> dict:
+def decode_token(token: str, kind: str = ACCESS) -> dict[str, Any]:
     """The verified claims of a token of the given kind; raises Unauthorized otherwise."""
     config = current_app.config
     try:
@@ -110,9 +111,9 @@ def decode_token(token: str, kind: str = ACCESS) -> dict:
     return claims
 
 
-# Built once: every authenticated request runs it (the user is read afresh each time, so that a
-# disabled user or an advanced token generation ends the token at once).
-USER_BY_UUID = select(User).where(User.uuid == bindparam("uuid"))
+# Built once: every authenticated request runs it. The user is read afresh each time, so that a
+# disabled user or an advanced token generation ends the token at once, with their active organisation.
+USER_BY_UUID = select(User, ACTIVE_ORGANISATION_ID).where(User.uuid == bindparam("uuid"))
 
 
 def user_from_token(token: str, kind: str = ACCESS) -> User:
@@ -122,10 +123,15 @@ def user_from_token(token: str, kind: str = ACCESS) -> User:
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject or len(subject) > 255:
         raise Unauthorized("Invalid token", "The token's subject is not a user id.", code="invalid_token")
+    user: User | None
     if claims["external"]:
         user = user_for_external_subject(str(claims.get("iss") or "")[:255], subject)
     else:
-        user = db.session.execute(USER_BY_UUID, {"uuid": subject}).scalars().first()
+        found = db.session.execute(USER_BY_UUID, {"uuid": subject}).first()
+        user = None
+        if found is not None:
+            user = found[0]
+            note_active_organisation_id(found[0], found[1])
         generation = claims.get("gen")
         if user is not None and (type(generation) is not int or generation != user.token_generation):
             user = None
