@@ -3,7 +3,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Row, bindparam, select
+from sqlalchemy import ColumnElement, Integer, Row, bindparam, insert, select
 
 from ..errors import BadRequest, Forbidden, NotFound
 from ..extensions import db
@@ -199,10 +199,12 @@ def delete_conversation(conversation: Conversation) -> bool:
     return True
 
 
-def add_message(conversation: Conversation, role: str, content: str, sources=None) -> Message:
-    message = Message(conversation_id=conversation.id, role=role, content=content, sources=sources or [])
-    db.session.add(message)
-    db.session.flush()
+def add_message(conversation_id: int, role: str, content: str, sources: list[dict[str, Any]] | None = None) -> Message:
+    """A new message in the conversation, inserted at once (one INSERT ... RETURNING, no unit of work)."""
+    message: Message = db.session.scalars(
+        insert(Message).returning(Message),
+        [{"conversation_id": conversation_id, "role": role, "content": content, "sources": sources or []}],
+    ).one()
     return message
 
 
