@@ -9,7 +9,7 @@ field with a dotted attribute or a dump default, goes through the field's own `s
 """
 
 from collections.abc import Callable, Iterable
-from operator import itemgetter
+from functools import partial
 from typing import Any, NamedTuple, cast
 
 from marshmallow import Schema, fields, missing
@@ -34,10 +34,6 @@ def _getter(key: str) -> Callable[[Any], Any]:
             return getattr(obj, key, missing)
 
     return get
-
-
-def _absent(row: Any) -> Any:
-    return missing
 
 
 def _identity(value: Any) -> Any:
@@ -87,18 +83,32 @@ def _converter(field: Any) -> Callable[[Any], Any] | None:
 Plan = list[tuple[str, Callable[[Any], Any] | None, Callable[[Any], Any] | None, Any]]
 
 
-def _row_plan(plan: Plan, sources: list[str | None], labels: tuple[str, ...]) -> Plan:
-    """The plan for rows with these column labels: a labelled value is read by its position."""
+def _row_dumper(plan: Plan, sources: list[str | None], labels: tuple[str, ...],
+                run: Callable[[Plan, Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+    """row -> dict for rows with these column labels, as `run(plan, row)` gives it: a labelled value
+    is read by its position, in a function written out for these labels."""
     positions = {label: position for position, label in enumerate(labels)}
-    row_plan: Plan = []
-    for (key, get, convert, slow), source in zip(plan, sources):
+    if len(positions) < len(labels):
+        return partial(run, plan)  # a label twice: reading it by name fails as it does for marshmallow
+    namespace: dict[str, Any] = {"missing": missing}
+    lines = ["def dump_row(row):", "    result = {}"]
+    for number, ((key, get, convert, slow), source) in enumerate(zip(plan, sources)):
+        if slow is not None:
+            return partial(run, plan)
+        namespace[f"convert{number}"] = convert
         # Only where getattr(row, source) is the column: a label such as "count" names Row's method.
         if source is not None and not hasattr(Row, source):
-            read = itemgetter(positions[source]) if source in positions else _absent
-            row_plan.append((key, read, convert, slow))
-        else:
-            row_plan.append((key, get, convert, slow))
-    return row_plan
+            if source in positions:
+                lines.append(f"    result[{key!r}] = convert{number}(row[{positions[source]}])")
+            # else: getattr(row, source) fails, marshmallow's value is missing and the key is left out.
+            continue
+        namespace[f"get{number}"] = get
+        lines += [f"    value = get{number}(row)", "    if value is not missing:",
+                  f"        result[{key!r}] = convert{number}(value)"]
+    lines.append("    return result")
+    exec(compile("\n".join(lines), f"<dumper for {', '.join(labels)}>", "exec"), namespace)
+    dump_row: Callable[[Any], dict[str, Any]] = namespace["dump_row"]
+    return dump_row
 
 
 def _dumps_whole_lists(field: Any) -> bool:
@@ -132,12 +142,15 @@ def compile_dumper(schema: Schema) -> "Dumper":
             plan.append((key, None, None, (field, attr_name)))
             sources.append(None)
     accessor = schema.get_attribute
-    # Rows of one statement share their labels: one plan for each set of labels.
-    row_plans: dict[tuple[str, ...], Plan] = {}
+    # Rows of one statement share their labels: one function for each set of labels.
+    row_dumpers: dict[tuple[str, ...], Callable[[Any], dict[str, Any]]] = {}
 
-    def plan_for(row: Row[Any]) -> Plan:
+    def row_dumper(row: Row[Any]) -> Callable[[Any], dict[str, Any]]:
         labels = row._fields
-        return row_plans.get(labels) or row_plans.setdefault(labels, _row_plan(plan, sources, labels))
+        dumper = row_dumpers.get(labels)
+        if dumper is None:
+            dumper = row_dumpers[labels] = _row_dumper(plan, sources, labels, run)
+        return dumper
 
     def run(steps: Plan, obj: Any) -> dict[str, Any]:
         result = {}
@@ -154,20 +167,22 @@ def compile_dumper(schema: Schema) -> "Dumper":
         return result
 
     def dump_one(obj: Any) -> dict[str, Any]:
-        return run(plan_for(obj) if type(obj) is Row else plan, obj)
+        if type(obj) is Row:
+            return row_dumper(obj)(obj)
+        return run(plan, obj)
 
     def dump_many(objs: Iterable[Any]) -> list[dict[str, Any]]:
         dumped = []
         result_of_rows = None
-        steps = plan
+        dump_row: Callable[[Any], dict[str, Any]] = dump_one
         for obj in objs:
             if type(obj) is not Row:
                 dumped.append(run(plan, obj))
                 continue
             if obj._parent is not result_of_rows:
                 # The rows of one result share its labels: looked up once for them all.
-                result_of_rows, steps = obj._parent, plan_for(obj)
-            dumped.append(run(steps, obj))
+                result_of_rows, dump_row = obj._parent, row_dumper(obj)
+            dumped.append(dump_row(obj))
         return dumped
 
     return Dumper(dump_one, dump_many)
