@@ -4,6 +4,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Row, bindparam, insert, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import BadRequest, Forbidden, NotFound
 from ..extensions import db
@@ -156,6 +157,9 @@ def create_conversation(actor: User, *, title=None, metadata=None, agent: Agent 
     )
     db.session.add(conversation)
     db.session.flush()
+    # What the insert made them, known without reading them back: no messages yet, the actor's name.
+    set_committed_value(conversation, "message_count", 0)
+    set_committed_value(conversation, "owner_name", actor.username)
     return conversation
 
 
