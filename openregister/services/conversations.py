@@ -205,10 +205,13 @@ def delete_conversation(conversation: Conversation) -> bool:
 
 def add_message(conversation_id: int, role: str, content: str, sources: list[dict[str, Any]] | None = None) -> Message:
     """A new message in the conversation, inserted at once (one INSERT ... RETURNING, no unit of work)."""
+    sources = sources or []
     message: Message = db.session.scalars(
         insert(Message).returning(Message),
-        [{"conversation_id": conversation_id, "role": role, "content": content, "sources": sources or []}],
+        [{"conversation_id": conversation_id, "role": role, "content": content, "sources": sources}],
     ).one()
+    # The sources as given, as a flushed object keeps them: PostgreSQL's JSONB returns their keys reordered.
+    set_committed_value(message, "sources", sources)
     return message
 
 
