@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 from flask import current_app, g, request
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,6 +18,7 @@ from .models import AppPassword, User
 from .models.base import utcnow
 from .models.user import hash_app_password
 from .services import login_throttle
+from .services.organisations import ACTIVE_ORGANISATION_ID, note_active_organisation_id
 from .services.users import add_external_user, find_external_user, find_user
 
 if TYPE_CHECKING:
@@ -57,14 +58,23 @@ def issue_token(user: User, kind: str = ACCESS) -> str:
     return jwt.encode(claims, config["JWT_SECRET"], algorithm=algorithms[0])
 
 
-def _verification_key(token: str, algorithm: str) -> tuple["AllowedPublicKeys | str | bytes", list[str]]:
+def _verification_key(token: str) -> tuple["AllowedPublicKeys | str | bytes", list[str], bool]:
+    """The key and the algorithms that verify `token`, and whether it is one of ours (HS*)."""
     config = current_app.config
+    local_algorithms = _local_algorithms()
+    if local_algorithms and not (config["JWKS_URL"] or config["JWT_PUBLIC_KEY"]):
+        # Only our own tokens are accepted: jwt.decode refuses any other algorithm the header names
+        # (or none), so the header need not be read twice.
+        return config["JWT_SECRET"], local_algorithms, True
+    algorithm = jwt.get_unverified_header(token).get("alg")
+    if not isinstance(algorithm, str):
+        raise jwt.InvalidAlgorithmError("The token's header names no algorithm.")
     if algorithm.startswith("HS"):
-        return config["JWT_SECRET"], _local_algorithms()
+        return config["JWT_SECRET"], local_algorithms, True
     if config["JWKS_URL"]:
-        return _jwks_client(config["JWKS_URL"]).get_signing_key_from_jwt(token).key, _external_algorithms()
+        return _jwks_client(config["JWKS_URL"]).get_signing_key_from_jwt(token).key, _external_algorithms(), False
     if config["JWT_PUBLIC_KEY"]:
-        return config["JWT_PUBLIC_KEY"], _external_algorithms()
+        return config["JWT_PUBLIC_KEY"], _external_algorithms(), False
     raise jwt.InvalidAlgorithmError("The token's algorithm is not accepted here.")
 
 
@@ -82,10 +92,7 @@ def decode_token(token: str, kind: str = ACCESS) -> dict[str, Any]:
     """The verified claims of a token of the given kind; raises Unauthorized otherwise."""
     config = current_app.config
     try:
-        algorithm = jwt.get_unverified_header(token).get("alg")
-        if not isinstance(algorithm, str):
-            raise jwt.InvalidAlgorithmError("The token's header names no algorithm.")
-        key, algorithms = _verification_key(token, algorithm)
+        key, algorithms, local = _verification_key(token)
         claims = jwt.decode(
             token,
             key,
@@ -100,7 +107,6 @@ def decode_token(token: str, kind: str = ACCESS) -> dict[str, Any]:
         raise Unauthorized(
             "Invalid token", f"The token was refused: {type(error).__name__}.", code="invalid_token"
         ) from None
-    local = algorithm.startswith("HS")
     token_kind = claims.get("type", ACCESS if not local else None)
     if token_kind != kind:
         raise Unauthorized(
@@ -109,6 +115,11 @@ def decode_token(token: str, kind: str = ACCESS) -> dict[str, Any]:
         )
     claims["external"] = not local
     return claims
+
+
+# Built once: every authenticated request runs it. The user is read afresh each time, so that a
+# disabled user or an advanced token generation ends the token at once, with their active organisation.
+USER_BY_UUID = select(User, ACTIVE_ORGANISATION_ID).where(User.uuid == bindparam("uuid"))
 
 
 def user_from_token(token: str, kind: str = ACCESS) -> User:
@@ -122,7 +133,11 @@ def user_from_token(token: str, kind: str = ACCESS) -> User:
     if claims["external"]:
         user = external_user(str(claims.get("iss") or "")[:255], subject)
     else:
-        user = db.session.scalars(select(User).where(User.uuid == subject)).first()
+        found = db.session.execute(USER_BY_UUID, {"uuid": subject}).first()
+        user = None
+        if found is not None:
+            user = found[0]
+            note_active_organisation_id(found[0], found[1])
         generation = claims.get("gen")
         if user is not None and (type(generation) is not int or generation != user.token_generation):
             user = None

@@ -1,7 +1,9 @@
 """The one pagination helper: a window from the query arguments, then one count and one page query.
 
 Every paged route, in both dialects, resolves its arguments with `window` (defaults from the
-configuration: DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) and its services page with `paginate`.
+configuration: DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) and its services page with `paginate`, either a
+select built for the request or a `Listing` built once (the hot routes: building a statement costs
+more than running it).
 """
 
 from collections.abc import Mapping
@@ -9,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func
+from sqlalchemy import Integer, Select, bindparam, func
 
 from .extensions import db
 
@@ -35,15 +37,41 @@ def window(args: Mapping[str, Any], *, default_limit: int | None = None, max_lim
     return Window(limit=limit, offset=offset)
 
 
+def count_of(stmt: Select[Any]) -> Select[Any]:
+    """The statement that counts what `stmt` selects."""
+    return stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+
+
 def count(stmt: Select[Any]) -> int:
-    total = db.session.scalar(stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None))
-    return total or 0
+    return int(db.session.scalar(count_of(stmt)) or 0)
 
 
-def paginate(stmt: Select[Any], page: Window) -> dict[str, Any]:
-    """{"results", "total", "limit", "offset", "has_more"} for an ordered select of one entity."""
-    results = db.session.scalars(stmt.limit(page.limit).offset(page.offset)).all()
-    total = count(stmt)
+@dataclass(frozen=True)
+class Listing:
+    """An ordered select paged by the parameters :limit and :offset, and the statement counting it.
+
+    `entities`: the select's rows are one ORM entity each (the results are the objects), else the
+    results are the rows themselves (attribute access by column label, as the schemas read them).
+    """
+
+    rows: Select[Any]
+    count: Select[Any]
+    entities: bool
+
+    @classmethod
+    def of(cls, stmt: Select[Any], *, entities: bool) -> "Listing":
+        paged = stmt.limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer))
+        return cls(rows=paged, count=count_of(stmt), entities=entities)
+
+
+def paginate(listing: Select[Any] | Listing, page: Window, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """{"results", "total", "limit", "offset", "has_more"}: for an ordered select of one entity, or a
+    `Listing` run with its bound `params`."""
+    if isinstance(listing, Select):
+        listing = Listing.of(listing, entities=True)
+    found = db.session.execute(listing.rows, {**(params or {}), "limit": page.limit, "offset": page.offset})
+    results = list(found.scalars() if listing.entities else found)
+    total = db.session.execute(listing.count, params).scalar_one()
     return {
         "results": results,
         "total": total,

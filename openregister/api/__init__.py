@@ -129,6 +129,11 @@ class Blueprint(SmorestBlueprint):
 
         @staticmethod
         def doc(**kwargs: Any) -> Callable[[F], F]: ...
+    else:
+        def arguments(self, schema, *args, **kwargs):
+            """smorest's arguments, with one schema instance made here: webargs would make one per request
+            from a class (a deep copy of every field)."""
+            return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
 
     def error_renderer(self, render: Renderer) -> Renderer:
         """Render the errors of this blueprint's routes with `render(error: ApiError) -> Response`."""

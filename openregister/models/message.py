@@ -26,20 +26,25 @@ class Message(Model):
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
 
+_messages, _conversations, _users = Message.__table__, Conversation.__table__, User.__table__
+
 # Loaded with every conversation in the same SELECT, so a page of conversations costs one query,
-# and always right because nothing has to keep it in step.
-Conversation.message_count = column_property(
-    select(func.count(Message.id))
-    .where(Message.conversation_id == Conversation.id)
-    .correlate_except(Message)
+# and always right because nothing has to keep it in step. Spelled with the tables' columns, so that
+# the hot routes' statements that select them stay Core statements (services.conversations).
+MESSAGE_COUNT = (
+    select(func.count(_messages.c.id))
+    .where(_messages.c.conversation_id == _conversations.c.id)
+    .correlate_except(_messages)
     .scalar_subquery()
 )
+Conversation.message_count = column_property(MESSAGE_COUNT)
 
 # The owner's name, the wire's userId, loaded the same way: a page of conversations then needs no
 # user object per conversation.
-Conversation.owner_name = column_property(
-    select(User.username).where(User.id == Conversation.user_id).correlate_except(User).scalar_subquery()
+OWNER_NAME = (
+    select(_users.c.username).where(_users.c.id == _conversations.c.user_id).correlate_except(_users).scalar_subquery()
 )
+Conversation.owner_name = column_property(OWNER_NAME)
 
 
 class Feedback(TimestampMixin, Model):

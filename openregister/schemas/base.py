@@ -34,7 +34,7 @@ def isoformat(value: datetime) -> str:
     """ISO 8601 in UTC with a Z suffix, to the second."""
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.replace(microsecond=0).isoformat() + "Z"
+    return value.isoformat(timespec="seconds") + "Z"
 
 
 class Timestamp(fields.DateTime):

@@ -104,7 +104,7 @@ def store_question(
     if not message or not message.strip():
         raise BadRequest("Missing message", "Send the text of your message in `message`.", code="missing_message")
     conversation = conversation_to_chat_in(actor, conversation_ref=conversation_ref, agent_ref=agent_ref)
-    user_message = add_message(conversation, "user", message)
+    user_message = add_message(conversation.id, "user", message)
     loading = time.perf_counter()
     history = tuple(ChatMessage(role=m.role, content=m.content) for m in latest_messages(conversation, HISTORY_SIZE))
     agent = conversation.agent
@@ -243,10 +243,7 @@ def store_answer(actor: User, question: Question, answer: Answer) -> Exchange:
             "Conversation not found", "The conversation was deleted while the agent was answering.",
             code="conversation_not_found",
         )
-    assistant_message = add_message(
-        db.session.get_one(Conversation, question.conversation_id), "assistant", answer.reply.content,
-        answer.reply.sources,
-    )
+    assistant_message = add_message(question.conversation_id, "assistant", answer.reply.content, answer.reply.sources)
     # Read again, answer included: its title may have changed meanwhile too.
     conversation = db.session.get_one(Conversation, question.conversation_id, populate_existing=True)
     user_message = db.session.get_one(Message, question.user_message_id)

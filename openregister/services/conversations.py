@@ -1,14 +1,17 @@
 import re
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Integer, Row, bindparam, insert, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import BadRequest, Forbidden, NotFound
 from ..extensions import db
 from ..models import Agent, Conversation, Message, User
 from ..models.base import utcnow
-from ..pagination import Window, paginate
+from ..models.message import MESSAGE_COUNT, OWNER_NAME
+from ..pagination import Listing, Window, paginate
 from .agents import find_usable_agent
 from .lookup import Ref, equals_or_null, find_by_ref
 from .organisations import active_organisation_id, is_member
@@ -42,6 +45,52 @@ def get_conversation_for(actor: User, ref: Ref, *, write: bool = False) -> Conve
     raise NotFound("Conversation not found", f"No conversation {ref}.", code="conversation_not_found")
 
 
+_conversations, _messages = Conversation.__table__, Message.__table__
+
+# What the wire shows of a conversation, as rows: the read paths load no ORM objects.
+CONVERSATION_ROW = select(
+    *(_conversations.c[name] for name in ("id", "uuid", "slug", "title", "user_id", "organisation_id", "agent_id")),
+    _conversations.c.metadata.label("metadata_"),
+    _conversations.c.deleted_at,
+    _conversations.c.created,
+    _conversations.c.updated,
+    OWNER_NAME.label("owner_name"),
+    MESSAGE_COUNT.label("message_count"),
+)
+MESSAGE_ROW = select(
+    *(_messages.c[name] for name in ("id", "uuid", "conversation_id", "role", "content", "sources", "created"))
+)
+
+
+def _scope(user_id: Any, organisation_id: Any, archived: bool | None) -> list[ColumnElement[bool]]:
+    c = _conversations.c
+    scope = [c.user_id == user_id, equals_or_null(c.organisation_id, organisation_id)]
+    if archived is not None:
+        scope.append(c.deleted_at.is_not(None) if archived else c.deleted_at.is_(None))
+    return scope
+
+
+@cache
+def _conversation_listing(archived: bool | None, in_organisation: bool) -> Listing:
+    # Built once for each kind of list (a statement built per request costs more than running it).
+    organisation = bindparam("organisation_id", type_=Integer) if in_organisation else None
+    newest = _conversations.c.deleted_at if archived else _conversations.c.updated
+    return Listing.of(
+        CONVERSATION_ROW.where(*_scope(bindparam("user_id", type_=Integer), organisation, archived))
+        .order_by(newest.desc(), _conversations.c.id.desc()),
+        entities=False,
+    )
+
+
+@cache
+def _message_listing(newest_first: bool) -> Listing:
+    order = (_messages.c.created.desc(), _messages.c.id.desc()) if newest_first else (_messages.c.created, _messages.c.id)
+    return Listing.of(
+        MESSAGE_ROW.where(_messages.c.conversation_id == bindparam("conversation_id", type_=Integer)).order_by(*order),
+        entities=False,
+    )
+
+
 def list_conversations(
     actor: User, page: Window, *, archived: bool | None = False, search: str | None = None
 ) -> dict[str, Any]:
@@ -49,19 +98,16 @@ def list_conversations(
 
     A `search` with words keeps those whose title, or one of whose messages, has them all (see services.search).
     """
-    scope: list[ColumnElement[bool]] = [
-        Conversation.user_id == actor.id, equals_or_null(Conversation.organisation_id, active_organisation_id(actor)),
-    ]
-    if archived is not None:
-        scope.append(Conversation.deleted_at.is_not(None) if archived else Conversation.deleted_at.is_(None))
+    organisation_id = active_organisation_id(actor)
     words = query_words(search)
     if words:
         def order(conversation_id: int, updated: datetime, deleted_at: datetime | None) -> SortKey:
             return (deleted_at, conversation_id) if archived else (updated, conversation_id)
 
+        scope = _scope(actor.id, organisation_id, archived)
         return search_conversations(actor.id, scope, order, page, Query(tuple(words)))
-    newest = Conversation.deleted_at if archived else Conversation.updated
-    return paginate(select(Conversation).where(*scope).order_by(newest.desc(), Conversation.id.desc()), page)
+    listing = _conversation_listing(archived, organisation_id is not None)
+    return paginate(listing, page, {"user_id": actor.id, "organisation_id": organisation_id})
 
 
 def unique_title(actor: User, agent_id: int | None, base: str) -> str:
@@ -112,6 +158,9 @@ def create_conversation(actor: User, *, title: str | None = None, metadata: dict
     )
     db.session.add(conversation)
     db.session.flush()
+    # What the insert made them, known without reading them back: no messages yet, the actor's name.
+    set_committed_value(conversation, "message_count", 0)
+    set_committed_value(conversation, "owner_name", actor.username)
     return conversation
 
 
@@ -156,22 +205,24 @@ def delete_conversation(conversation: Conversation) -> bool:
     return True
 
 
-def add_message(conversation: Conversation, role: str, content: str,
-                sources: list[dict[str, Any]] | None = None) -> Message:
-    message = Message(conversation_id=conversation.id, role=role, content=content, sources=sources or [])
-    db.session.add(message)
-    db.session.flush()
+def add_message(conversation_id: int, role: str, content: str, sources: list[dict[str, Any]] | None = None) -> Message:
+    """A new message in the conversation, inserted at once (one INSERT ... RETURNING, no unit of work)."""
+    sources = sources or []
+    message: Message = db.session.scalars(
+        insert(Message).returning(Message),
+        [{"conversation_id": conversation_id, "role": role, "content": content, "sources": sources}],
+    ).one()
+    # The sources as given, as a flushed object keeps them: PostgreSQL's JSONB returns their keys reordered.
+    set_committed_value(message, "sources", sources)
     return message
 
 
-def _messages_of(conversation: Conversation) -> Select[Message]:
-    return select(Message).where(Message.conversation_id == conversation.id)
-
-
-def latest_messages(conversation: Conversation, limit: int) -> list[Message]:
-    """The newest `limit` messages, in chronological order."""
-    newest_first = _messages_of(conversation).order_by(Message.created.desc(), Message.id.desc()).limit(limit)
-    return list(reversed(db.session.scalars(newest_first).all()))
+def latest_messages(conversation: Conversation, limit: int) -> list[Row[Any]]:
+    """The newest `limit` messages (rows), in chronological order."""
+    newest_first = db.session.execute(
+        _message_listing(True).rows, {"conversation_id": conversation.id, "limit": limit, "offset": 0}
+    )
+    return list(reversed(newest_first.all()))
 
 
 def page_messages(
@@ -184,10 +235,8 @@ def page_messages(
     words = query_words(search)
     if words:
         result = search_messages(conversation, page, newest_first=order == "latest", query=Query(tuple(words)))
-    elif order == "latest":
-        result = paginate(_messages_of(conversation).order_by(Message.created.desc(), Message.id.desc()), page)
     else:
-        result = paginate(_messages_of(conversation).order_by(Message.created, Message.id), page)
+        result = paginate(_message_listing(order == "latest"), page, {"conversation_id": conversation.id})
     if order == "latest":
         result["results"] = list(reversed(result["results"]))
     result["has_more"] = page.offset + len(result["results"]) < result["total"]

@@ -1,8 +1,9 @@
 """How a path reference names a row: all digits is the integer id, anything else the uuid (or another key)."""
 
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, inspect, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.orm import QueryableAttribute
 
 from ..extensions import db
@@ -17,6 +18,12 @@ M = TypeVar("M", bound=Model)
 T = TypeVar("T")
 
 
+@cache
+def _by_column(model: type[Model], column_name: str) -> Select[Any]:
+    # Built once per model and key column: every route taking a reference looks its row up this way.
+    return select(model).where(getattr(model, column_name) == bindparam("ref"))
+
+
 def find_by_ref(model: type[M], ref: Ref, stmt: Select[M] | None = None, *,
                 key: QueryableAttribute[str] | None = None) -> M | None:
     """The row `ref` names: its id when `ref` is all digits, else the row whose `key` column (the uuid
@@ -29,14 +36,15 @@ def find_by_ref(model: type[M], ref: Ref, stmt: Select[M] | None = None, *,
     is_id = text.isascii() and text.isdigit()
     if is_id and (len(text) > len(str(MAX_ID)) or int(text) > MAX_ID):
         return None
-    columns = inspect(model).columns
-    column: ColumnElement[Any] | QueryableAttribute[str] = (
-        columns["id"] if is_id else (columns["uuid"] if key is None else key)
-    )
-    stmt = select(model) if stmt is None else stmt
-    return db.session.scalars(stmt.where(column == (int(text) if is_id else text))).first()
+    column_name = "id" if is_id else ("uuid" if key is None else key.key)
+    value = int(text) if is_id else text
+    if stmt is None:
+        found: M | None = db.session.execute(_by_column(model, column_name), {"ref": value}).scalars().first()
+        return found
+    return db.session.scalars(stmt.where(getattr(model, column_name) == value)).first()
 
 
 def equals_or_null(column: QueryableAttribute[T] | ColumnElement[T], value: T | None) -> ColumnElement[bool]:
     """column = value, or column IS NULL for None (spelled out so that indexes still serve it)."""
-    return column.is_(None) if value is None else column == value
+    condition: ColumnElement[bool] = column.is_(None) if value is None else column == value
+    return condition

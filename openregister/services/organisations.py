@@ -2,8 +2,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, case, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Integer, Select, bindparam, event, func, select
+from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..extensions import db
@@ -37,13 +37,56 @@ def active_organisation(actor: User) -> Organisation | None:
     return db.session.scalars(stmt.order_by(Membership.created, Organisation.id)).first()
 
 
+_memberships, _users = Membership.__table__, User.__table__
+
+# A user's active organisation: the stored one if still a membership, else the oldest membership;
+# correlated to the users row, so that the caller is read with it (auth.py). (Two subqueries: SQLite
+# does not see the outer row in a subquery's ORDER BY.)
+ACTIVE_ORGANISATION_ID = func.coalesce(
+    select(_memberships.c.organisation_id)
+    .where(_memberships.c.user_id == _users.c.id, _memberships.c.organisation_id == _users.c.active_organisation_id)
+    .correlate(_users)
+    .scalar_subquery(),
+    select(_memberships.c.organisation_id)
+    .where(_memberships.c.user_id == _users.c.id)
+    .order_by(_memberships.c.created, _memberships.c.organisation_id)
+    .limit(1)
+    .correlate(_users)
+    .scalar_subquery(),
+)
+# Built once: the hot routes' services ask it on every request.
+_ACTIVE_ORGANISATION_OF = select(ACTIVE_ORGANISATION_ID).where(_users.c.id == bindparam("user_id", type_=Integer))
+_KNOWN = "active_organisation"
+
+
+def note_active_organisation_id(actor: User, organisation_id: int | None) -> None:
+    """Keep what ACTIVE_ORGANISATION_ID gave for the actor, read with them, until the session next writes."""
+    db.session.info[_KNOWN] = (actor.id, actor.active_organisation_id, organisation_id)
+
+
 def active_organisation_id(actor: User) -> int | None:
-    """What active_organisation(actor).id is, in one statement that loads no organisation (every
-    request of the hot routes asks it): the stored one first if still a membership, else the oldest."""
-    stmt = select(Membership.organisation_id).where(Membership.user_id == actor.id).limit(1)
-    if actor.active_organisation_id is not None:
-        stmt = stmt.order_by(case((Membership.organisation_id == actor.active_organisation_id, 0), else_=1))
-    return db.session.scalar(stmt.order_by(Membership.created, Membership.organisation_id))
+    """What active_organisation(actor).id is, in one statement that loads no organisation (or none,
+    when it was read with the actor and nothing has been written since)."""
+    session = db.session
+    known = session.info.get(_KNOWN)
+    if (known is not None and known[0] == actor.id and known[1] == actor.active_organisation_id
+            and not (session.new or session.dirty or session.deleted)):
+        found: int | None = known[2]
+        return found
+    found = session.execute(_ACTIVE_ORGANISATION_OF, {"user_id": actor.id}).scalar()
+    return found
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_active_organisation(session: Session, context: object) -> None:
+    # Any write may change memberships or a stored choice: the next question reads the database.
+    session.info.pop(_KNOWN, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_active_organisation_on_writes(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info.pop(_KNOWN, None)
 
 
 def slugify(name: str) -> str:
