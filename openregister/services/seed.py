@@ -86,7 +86,7 @@ def seed(plan: SeedPlan, load: BulkLoad, *, rng: random.Random, now: datetime,
     load.set_aside_triggers()
     first_conversation, first_message = load.first_ids()
     rows = RowPlan(user_ids, plan.conversations, plan.messages, organisation.id, plan.archived,
-                   first_conversation, first_message, now, rng.getstate())
+                   first_conversation, first_message, now, rng.getstate(), load.dialect)
     with produced(rows) as batches:
         for conversations, messages in batches:
             load.write(conversations, messages)

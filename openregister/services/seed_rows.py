@@ -23,7 +23,7 @@ from typing import Any
 
 from ..models.base import new_uuids
 from ..models.conversation import new_slug
-from .seed_load import ConversationRow, MessageRow
+from .seed_load import ConversationRow, MessageRow, Row, prepare_rows
 from .seed_words import ADJECTIVES, ASSISTANT_TEMPLATES, NOUNS, PAST, PLACES, TIMES, USER_TEMPLATES, VERBS
 
 YEAR = timedelta(days=365)
@@ -36,7 +36,8 @@ QUEUE_BATCHES = 4
 # How often (seconds) each process, while it waits for the other, checks that the other still runs.
 POLL = 1.0
 
-Batch = tuple[list[ConversationRow], list[MessageRow]]
+# A batch's conversations and messages, as prepare_rows() gives them to the load.
+Batch = tuple[list[Row], list[Row]]
 
 
 class ProducerFailed(Exception):
@@ -56,6 +57,8 @@ class RowPlan:
     first_message: int
     now: datetime
     rng_state: tuple[Any, ...]
+    # The load's database, for prepare_rows().
+    dialect: str
 
 
 def _sentence(rng: random.Random, template: str) -> str:
@@ -140,10 +143,10 @@ def batches(plan: RowPlan) -> Iterator[Batch]:
             conversations.append(conversation)
             messages.extend(its_messages)
             if len(conversations) == BATCH_SIZE:
-                yield conversations, messages
+                yield prepare_rows(plan.dialect, conversations, messages)
                 conversations, messages = [], []
     if conversations:
-        yield conversations, messages
+        yield prepare_rows(plan.dialect, conversations, messages)
 
 
 @contextmanager
@@ -200,4 +203,6 @@ def _put(queue: "Queue[tuple[str, Any]]", item: tuple[str, Any]) -> None:
             return
         except Full:
             if parent is not None and not parent.is_alive():
+                # Nobody reads the queue any more: exit without waiting to flush it.
+                queue.cancel_join_thread()
                 raise SystemExit(1) from None
