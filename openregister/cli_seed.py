@@ -42,7 +42,7 @@ def seed_command(users: int, conversations: int, messages: int, organisation: st
         db.session.commit()
     except ProducerFailed as error:
         db.session.rollback()
-        raise click.ClickException(f"{error} Nothing was seeded.") from error
+        raise click.ClickException(f"{error}. Nothing was seeded.") from error
     except BaseException:
         db.session.rollback()
         raise

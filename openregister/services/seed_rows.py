@@ -172,7 +172,7 @@ def _received(queue: "Queue[tuple[str, Any]]", process: multiprocessing.process.
             kind, payload = queue.get(timeout=POLL)
         except Empty:
             if not process.is_alive():
-                raise ProducerFailed(f"The process making the rows stopped (exit code {process.exitcode}).") from None
+                raise ProducerFailed(f"The process making the rows stopped (exit code {process.exitcode})") from None
             continue
         if kind == "done":
             return
