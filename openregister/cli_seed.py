@@ -10,6 +10,7 @@ from .extensions import db
 from .models.base import utcnow
 from .services.seed import SeedPlan, seed
 from .services.seed_load import bulk_load
+from .services.seed_rows import ProducerFailed
 
 
 @click.command("seed")
@@ -39,6 +40,9 @@ def seed_command(users: int, conversations: int, messages: int, organisation: st
         with click.progressbar(length=plan.total_conversations, label="Conversations", file=sys.stderr) as bar:
             seed(plan, load, rng=rng, now=utcnow(), progress=bar.update)
         db.session.commit()
+    except ProducerFailed as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error}. Nothing was seeded.") from error
     except BaseException:
         db.session.rollback()
         raise

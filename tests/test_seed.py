@@ -269,6 +269,21 @@ def test_a_failing_seed_leaves_the_database_as_it_was_with_its_triggers(runner, 
         assert_counters_exact(connection)
 
 
+def test_a_failure_making_the_rows_is_reported_and_leaves_the_database_as_it_was(runner):
+    """A billion messages a conversation do not fit in the hours since year 1: the process making
+    the rows fails on the first conversation, after the seed has set the triggers aside."""
+    own_triggers = triggers()
+    result = runner.invoke(args=["seed", "--users", "2", "--conversations", "3", "--messages", str(10 ** 9)])
+    assert result.exit_code == 1
+    assert "The rows could not be made: OverflowError" in result.output
+    assert "Nothing was seeded." in result.output
+    db.session.rollback()
+    assert triggers() == own_triggers
+    assert count(User) == 0 and count(Organisation) == 0 and count(Conversation) == 0
+    with db.engine.connect() as connection:
+        assert_counters_exact(connection)
+
+
 def test_a_seed_into_a_migrated_database_file(tmp_path, monkeypatch):
     """The migrations' triggers (not create_all's) are set aside and back; SQLite stays in WAL mode."""
     monkeypatch.setenv("OPENREGISTER_INSTANCE_PATH", str(tmp_path))

@@ -8,7 +8,7 @@ database as it was, triggers included: no commit can see the tables without them
 reason no other writer can slip rows past the missing triggers: SQLite holds its write lock from
 the first statement (BEGIN IMMEDIATE), PostgreSQL locks the tables as migration 0007 does.
 
-SQLite: `executemany` with plain tuples on the sqlite3 connection, then each batch's titles and
+SQLite: `executemany` with plain tuples (their times already text) on the sqlite3 connection, then each batch's titles and
 messages indexed with the statements migration 0005 uses for existing rows, while the batch is in
 the page cache, and the indexes merged into one segment each at the end. PostgreSQL: COPY through
 psycopg; its search vectors are generated columns, computed by COPY itself. Both: the counters
@@ -30,6 +30,10 @@ from ..models.search_index import SEARCH_TABLES, sqlite_index_rows_statements, s
 ConversationRow = tuple[int, str, str, str, int, int, datetime | None, datetime, datetime]
 # (id, uuid, conversation_id, role, content, created); sources are empty.
 MessageRow = tuple[int, str, int, str, str, datetime]
+# What write() takes: the rows as prepare_rows() gives them for the load's database (in the process
+# that makes them). PostgreSQL: ConversationRow and MessageRow. SQLite: the same with the times as
+# text, as SQLAlchemy stores them, ready for executemany.
+Row = tuple[Any, ...]
 
 CONVERSATION_COLUMNS = "id, uuid, slug, title, user_id, organisation_id, deleted_at, created, updated, agent_id, metadata"
 MESSAGE_COLUMNS = "id, uuid, conversation_id, role, content, created, sources"
@@ -49,6 +53,9 @@ TIME_FORMAT = (" ", "microseconds")
 
 
 class BulkLoad(Protocol):
+    # The database, for prepare_rows().
+    dialect: str
+
     def begin(self) -> None:
         """Take the locks the load needs (before anything else in the transaction)."""
 
@@ -57,13 +64,23 @@ class BulkLoad(Protocol):
 
     def set_aside_triggers(self) -> None: ...
 
-    def write(self, conversations: Sequence[ConversationRow], messages: Sequence[MessageRow]) -> None: ...
+    def write(self, conversations: Sequence[Row], messages: Sequence[Row]) -> None: ...
 
     def finish(self, last_conversation_id: int, last_message_id: int) -> None:
         """Bring what the triggers keep up to date and put the triggers back."""
 
     def settle(self) -> None:
         """Once the transaction has ended, committed or rolled back: the connection as it was."""
+
+
+def prepare_rows(dialect: str, conversations: list[ConversationRow],
+                 messages: list[MessageRow]) -> tuple[list[Row], list[Row]]:
+    """The rows as the load for `dialect` writes them."""
+    if dialect == "postgresql":
+        return list(conversations), list(messages)
+    return ([(*row[:6], _sqlite_time(row[6]), row[7].isoformat(*TIME_FORMAT), row[8].isoformat(*TIME_FORMAT))
+             for row in conversations],
+            [(*row[:5], row[5].isoformat(*TIME_FORMAT)) for row in messages])
 
 
 def bulk_load(connection: Connection) -> BulkLoad:
@@ -73,6 +90,8 @@ def bulk_load(connection: Connection) -> BulkLoad:
 
 
 class SqliteLoad:
+    dialect = "sqlite"
+
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.driver: Any = connection.connection.driver_connection
@@ -103,15 +122,12 @@ class SqliteLoad:
             self.driver.execute(f"DROP TRIGGER {name}")
         self._set_fts_pending_size(FTS_PENDING_BYTES)
 
-    def write(self, conversations: Sequence[ConversationRow], messages: Sequence[MessageRow]) -> None:
+    def write(self, conversations: Sequence[Row], messages: Sequence[Row]) -> None:
         cursor = self.driver.cursor()
         cursor.executemany(
             f"INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '{{}}')",
-            [(*row[:6], _sqlite_time(row[6]), row[7].isoformat(*TIME_FORMAT), row[8].isoformat(*TIME_FORMAT))
-             for row in conversations])
-        cursor.executemany(
-            f"INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, '[]')",
-            [(*row[:5], row[5].isoformat(*TIME_FORMAT)) for row in messages])
+            conversations)
+        cursor.executemany(f"INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, '[]')", messages)
         if conversations:
             conversation_ids = (conversations[0][0], conversations[-1][0])
             message_ids = (messages[0][0], messages[-1][0]) if messages else (1, 0)
@@ -175,6 +191,8 @@ def _sqlite_time(value: datetime | None) -> str | None:
 
 
 class PostgresqlLoad:
+    dialect = "postgresql"
+
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.driver: Any = connection.connection.driver_connection
@@ -195,7 +213,7 @@ class PostgresqlLoad:
         for name, table in COUNTER_INSERT_TRIGGERS.items():
             self.connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
 
-    def write(self, conversations: Sequence[ConversationRow], messages: Sequence[MessageRow]) -> None:
+    def write(self, conversations: Sequence[Row], messages: Sequence[Row]) -> None:
         with self.driver.cursor() as cursor:
             with cursor.copy(f"COPY conversations ({CONVERSATION_COLUMNS}) FROM STDIN") as copy:
                 for row in conversations:
