@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .database import unit_of_work
 from .errors import Unauthorized
 from .extensions import db
+from .http import NUL
 from .models import AppPassword, User
 from .models.base import utcnow
 from .models.user import hash_app_password
@@ -231,7 +232,7 @@ def authenticate() -> User:
     if credentials.type == "bearer" and credentials.token:
         return user_from_token(credentials.token)
     if credentials.type == "basic" and credentials.username:
-        if "\x00" in credentials.username or "\x00" in (credentials.password or ""):
+        if NUL in credentials.username or NUL in (credentials.password or ""):
             # no user name or password holds U+0000 (and PostgreSQL's text, where failures are counted, cannot)
             raise Unauthorized("Invalid credentials", "The user name or password is wrong.", code="invalid_credentials")
         return login(credentials.username, credentials.password or "")
