@@ -15,6 +15,7 @@ import os
 import statistics
 import threading
 import time
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import httpx
@@ -102,19 +103,31 @@ def long_transactions(engine) -> int:
         ))
 
 
-def test_slow_llm_does_not_stall_list_and_show(tmp_path):
-    llm_env = {"OPENREGISTER_LLM_PROVIDER": "openai", "OPENREGISTER_LLM_MODEL": "slow-model"}
-    with llm_server_process("delay/1-3") as llm_url, running_server(
+@contextmanager
+def storm_setting(tmp_path, llm_path: str, model: str, clients: int, storm):
+    """gunicorn on the default gunicorn.conf.py, answering through the loopback provider's route
+    `llm_path`, with 8 conversations to read and `clients` to storm, and a process of its own in which
+    `storm(base, headers, conversations, seconds)` runs; that process and every worker are warmed up.
+
+    Yields (server, headers, shown, chats, storms).
+    """
+    llm_env = {"OPENREGISTER_LLM_PROVIDER": "openai", "OPENREGISTER_LLM_MODEL": model}
+    with llm_server_process(llm_path) as llm_url, running_server(
         tmp_path, workers=None, threads=None, OPENREGISTER_LLM_BASE_URL=llm_url, **llm_env
     ) as server, ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as storms:
         headers = server.headers("tester")
         with httpx.Client(base_url=server.base, headers=headers, timeout=60) as client:
             shown = [client.post("/conversations", json={"title": f"Shown {i}"}).json()["uuid"] for i in range(8)]
-            chats = [client.post("/conversations", json={"title": f"Chat {i}"}).json()["uuid"] for i in range(SENDERS)]
+            chats = [client.post("/conversations", json={"title": f"Chat {i}"}).json()["uuid"] for i in range(clients)]
+        storms.submit(storm, server.base, headers, [], 0).result()  # the storm's process is up
+        steady_reads(server, headers, shown, 2)  # and every worker too
+        yield server, headers, shown, chats, storms
+
+
+def test_slow_llm_does_not_stall_list_and_show(tmp_path):
+    with storm_setting(tmp_path, "delay/1-3", "slow-model", SENDERS, chat_storm) as (server, headers, shown, chats, storms):
         engine = server.engine()
         on_postgresql = engine.dialect.name == "postgresql"
-        storms.submit(chat_storm, server.base, headers, [], 0).result()  # the storm's process is up
-        steady_reads(server, headers, shown, 2)  # and every worker too
 
         quiet, stormy, outcomes, most_in_long_transactions = [], [], [], 0
         for _ in range(ROUNDS):

@@ -10,19 +10,15 @@ and list and show must stay within a bounded slowdown of their own latency witho
 The provider and the 64 clients run in processes of their own.
 """
 
-import multiprocessing
 import os
 import statistics
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import httpx
 import pytest
 
-from .conftest import running_server
-from .server import llm_server_process
-from .test_slow_llm import p99, steady_reads
+from .test_slow_llm import p99, steady_reads, storm_setting
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
@@ -70,17 +66,9 @@ def stream_storm(base: str, headers: dict, conversations: list[str], seconds: fl
 
 
 def test_64_streams_at_once_leave_list_and_show_responsive(tmp_path):
-    llm_env = {"OPENREGISTER_LLM_PROVIDER": "openai", "OPENREGISTER_LLM_MODEL": "streaming-model"}
-    with llm_server_process("drip/0.25") as llm_url, running_server(
-        tmp_path, workers=None, threads=None, OPENREGISTER_LLM_BASE_URL=llm_url, **llm_env
-    ) as server, ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as storms:
-        headers = server.headers("tester")
-        with httpx.Client(base_url=server.base, headers=headers, timeout=60) as client:
-            shown = [client.post("/conversations", json={"title": f"Shown {i}"}).json()["uuid"] for i in range(8)]
-            chats = [client.post("/conversations", json={"title": f"Chat {i}"}).json()["uuid"] for i in range(STREAMS)]
-        storms.submit(stream_storm, server.base, headers, [], 0).result()  # the storm's process is up
-        steady_reads(server, headers, shown, 2)  # and every worker too
-
+    with storm_setting(tmp_path, "drip/0.25", "streaming-model", STREAMS, stream_storm) as (
+        server, headers, shown, chats, storms
+    ):
         quiet, stormy, endings, most_open = [], [], [], []
         for _ in range(ROUNDS):
             quiet.append(steady_reads(server, headers, shown, PHASE_SECONDS))
