@@ -35,16 +35,6 @@ def send(client, headers, **body):
     return client.post(f"{API}/chat/send", json=body, headers=headers)
 
 
-@pytest.fixture
-def alice(tenants, auth_headers):
-    return auth_headers(tenants["alice"])
-
-
-@pytest.fixture
-def carol(tenants, auth_headers):
-    return auth_headers(tenants["carol"])
-
-
 def rag_agent(tenants, organisation="acme", **overrides):
     values = {"name": "Docs", "prompt": "You answer staff questions.", "enable_rag": True, **overrides}
     agent = factories.make_agent(tenants["alice"] if organisation == "acme" else tenants["carol"],
