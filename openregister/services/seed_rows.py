@@ -1,7 +1,7 @@
 """The conversations and messages of `flask seed`, made in a process of their own.
 
 SQLite does a load's work in one thread, and making the rows in Python (random titles and texts,
-uuids, times: about a third of the CPU time of a large seed) took the same thread. A second process
+uuids, times: a fifth or so of the CPU time of a large seed) took the same thread. A second process
 makes the rows while the seed's own process loads the batch before, so that two cores work at once.
 The producer starts from the state of the seed's rng and draws from it exactly as the seed's
 process would, batch after batch: the same rows for the same `--random-seed`. Batches go to the
