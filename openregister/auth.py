@@ -1,8 +1,9 @@
 """Who is calling: Bearer JWT (ours, or an external identity provider's) or Basic with a password or app password."""
 
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -89,20 +90,41 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
     return _jwks_clients[url]
 
 
+def _verified_claims(token: str, key: "AllowedPublicKeys | str | bytes", algorithms: tuple[str, ...],
+                     issuer: str | None, audience: str | None, leeway: int) -> dict[str, Any]:
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        key,
+        algorithms=algorithms,
+        issuer=issuer,
+        audience=audience,
+        leeway=leeway,
+        options={"require": ["exp", "iat", "sub"], "verify_aud": bool(audience)},
+    )
+    return claims
+
+
+# Our own tokens, once verified: their signature and fixed claims hold as long as the secret does,
+# and only time can end one (exp, checked on every use). The secret is part of the cache key, so
+# another secret misses; only tokens that verified are kept, so forged ones cannot fill it. An
+# identity provider's keys are left out: they are not hashable, and the provider may withdraw one.
+_verified_local_claims = lru_cache(maxsize=4096)(_verified_claims)
+
+
+def _check_not_expired(claims: dict[str, Any], leeway: int) -> None:
+    # As jwt.decode checks it, for a token taken from the cache long after it was verified.
+    if claims["exp"] <= time.time() - leeway:
+        raise jwt.ExpiredSignatureError("Signature has expired")
+
+
 def decode_token(token: str, kind: str = ACCESS) -> dict[str, Any]:
     """The verified claims of a token of the given kind; raises Unauthorized otherwise."""
     config = current_app.config
     try:
         key, algorithms, local = _verification_key(token)
-        claims = jwt.decode(
-            token,
-            key,
-            algorithms=algorithms,
-            issuer=config["JWT_ISSUER"],
-            audience=config["JWT_AUDIENCE"],
-            leeway=config["JWT_LEEWAY"],
-            options={"require": ["exp", "iat", "sub"], "verify_aud": bool(config["JWT_AUDIENCE"])},
-        )
+        verify = _verified_local_claims if local else _verified_claims
+        claims = verify(token, key, tuple(algorithms), config["JWT_ISSUER"], config["JWT_AUDIENCE"], config["JWT_LEEWAY"])
+        _check_not_expired(claims, config["JWT_LEEWAY"])
     except (jwt.PyJWTError, ValueError, TypeError, RecursionError) as error:
         # A token is the caller's input: whatever is wrong with it is a 401, never a server error.
         raise Unauthorized(
@@ -114,8 +136,7 @@ def decode_token(token: str, kind: str = ACCESS) -> dict[str, Any]:
             "Invalid token", "This is not an access token." if kind == ACCESS else "This is not a refresh token.",
             code="invalid_token",
         )
-    claims["external"] = not local
-    return claims
+    return {**claims, "external": not local}
 
 
 # Built once: every authenticated request runs it. The user is read afresh each time, so that a

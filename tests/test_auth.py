@@ -1,5 +1,6 @@
 """Authentication, contract section 1: Bearer JWT, Basic with password or app password, tokens."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -69,6 +70,22 @@ class TestBearer:
         assert client.get(LIST, headers=bearer(unsigned)).status_code == 401
         other_algorithm = token(claims(), algorithm="HS512")
         assert client.get(LIST, headers=bearer(other_algorithm)).status_code == 401
+
+    def test_a_token_accepted_before_is_refused_once_it_has_expired(self, client, app, alice, monkeypatch):
+        expires = datetime.now(UTC) + timedelta(minutes=5)
+        once_good = token(claims(exp=expires))
+        assert client.get(LIST, headers=bearer(once_good)).status_code == 200
+        after_the_leeway = expires.timestamp() + app.config["JWT_LEEWAY"] + 1
+        monkeypatch.setattr(time, "time", lambda: after_the_leeway)
+        response = client.get(LIST, headers=bearer(once_good))
+        assert response.status_code == 401
+        assert "ExpiredSignatureError" in response.get_json()["message"]
+
+    def test_a_token_accepted_under_one_secret_is_refused_under_another(self, client, app, alice):
+        accepted = token(claims())
+        assert client.get(LIST, headers=bearer(accepted)).status_code == 200
+        app.config["JWT_SECRET"] = "y" * 64
+        assert client.get(LIST, headers=bearer(accepted)).status_code == 401
 
     def test_garbage_is_401(self, client, alice):
         assert client.get(LIST, headers=bearer("not.a.jwt")).status_code == 401
