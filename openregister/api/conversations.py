@@ -67,7 +67,7 @@ class ConversationByRef(MethodView):
     @bp.errors(403, 404)
     def get(self, ref: str) -> WithValues:
         """Show a conversation with its latest messages."""
-        conversation = service.get_conversation_for(g.current_user, ref)
+        conversation = service.get_conversation_row_for(g.current_user, ref)
         messages = service.latest_messages(conversation, current_app.config["CONVERSATION_MESSAGES_LIMIT"])
         return WithValues(conversation, recent_messages=messages)
 
@@ -125,5 +125,5 @@ class Messages(MethodView):
     @bp.errors(403, 404)
     def get(self, args: dict[str, Any], ref: str) -> dict[str, Any]:
         """Page through a conversation's messages, newest page first by default."""
-        conversation = service.get_conversation_for(g.current_user, ref)
+        conversation = service.get_conversation_row_for(g.current_user, ref)
         return service.page_messages(conversation, window(args), order=args["order"], search=args.get("search"))

@@ -1,7 +1,7 @@
 import re
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, Row, bindparam, insert, select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -13,7 +13,7 @@ from ..models.base import utcnow
 from ..models.message import MESSAGE_COUNT, OWNER_NAME
 from ..pagination import Listing, Window, paginate
 from .agents import find_usable_agent
-from .lookup import Ref, equals_or_null, find_by_ref
+from .lookup import Ref, equals_or_null, find_by_ref, find_row_by_ref
 from .organisations import active_organisation_id, is_member
 from .search import SortKey, search_conversations, search_messages
 from .search_text import Query, query_words
@@ -27,7 +27,18 @@ def get_conversation_for(actor: User, ref: Ref, *, write: bool = False) -> Conve
     Raises NotFound for an unknown one, or one in an organisation the actor is not in;
     Forbidden for one the actor may know of but not touch.
     """
-    conversation = find_by_ref(Conversation, ref)
+    return _accessible(actor, ref, find_by_ref(Conversation, ref), write=write)
+
+
+def get_conversation_row_for(actor: User, ref: Ref) -> Row[Any]:
+    """As get_conversation_for, to read: the conversation as the wire shows it (CONVERSATION_ROW)."""
+    return _accessible(actor, ref, find_row_by_ref(CONVERSATION_ROW, _conversations, ref), write=False)
+
+
+C = TypeVar("C", Conversation, Row[Any])
+
+
+def _accessible(actor: User, ref: Ref, conversation: C | None, *, write: bool) -> C:
     if conversation is None:
         raise NotFound("Conversation not found", f"No conversation {ref}.", code="conversation_not_found")
     if conversation.user_id == actor.id:
@@ -217,7 +228,7 @@ def add_message(conversation_id: int, role: str, content: str, sources: list[dic
     return message
 
 
-def latest_messages(conversation: Conversation, limit: int) -> list[Row[Any]]:
+def latest_messages(conversation: Conversation | Row[Any], limit: int) -> list[Row[Any]]:
     """The newest `limit` messages (rows), in chronological order."""
     newest_first = db.session.execute(
         _message_listing(True).rows, {"conversation_id": conversation.id, "limit": limit, "offset": 0}
@@ -226,7 +237,7 @@ def latest_messages(conversation: Conversation, limit: int) -> list[Row[Any]]:
 
 
 def page_messages(
-    conversation: Conversation, page: Window, *, order: str = "latest", search: str | None = None
+    conversation: Conversation | Row[Any], page: Window, *, order: str = "latest", search: str | None = None
 ) -> dict[str, Any]:
     """A page of messages, always chronological; with order="latest" the offset counts back from the newest.
 

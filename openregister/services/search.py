@@ -111,7 +111,7 @@ def search_conversations(
     return {"results": results, "total": len(ranked), "limit": page.limit, "offset": page.offset}
 
 
-def search_messages(conversation: Conversation, page: Window, *, newest_first: bool, query: Query) -> dict[str, Any]:
+def search_messages(conversation: Conversation | Row[Any], page: Window, *, newest_first: bool, query: Query) -> dict[str, Any]:
     """The page of the conversation's messages that have every word, ordered as `page_messages` orders."""
     rows = db.session.execute(
         select(Message.id, Message.content, Message.created).where(
