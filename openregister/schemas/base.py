@@ -34,7 +34,9 @@ def isoformat(value: datetime) -> str:
     """ISO 8601 in UTC with a Z suffix, to the second."""
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(timespec="seconds") + "Z"
+    # isoformat() begins YYYY-MM-DDTHH:MM:SS whatever follows: the same as timespec="seconds", at less
+    # than half the cost (parsing that keyword costs more than the formatting; lists dump 2 or 3 a row).
+    return value.isoformat()[:19] + "Z"
 
 
 class Timestamp(fields.DateTime):
@@ -43,9 +45,8 @@ class Timestamp(fields.DateTime):
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else isoformat(value)
 
-    @staticmethod
-    def dump_value(value: datetime) -> str:
-        return isoformat(value)
+    # How the compiled dumpers (dumping.py) dump a value other than None.
+    dump_value = staticmethod(isoformat)
 
 
 class WithValues:

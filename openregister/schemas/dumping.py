@@ -40,72 +40,96 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _converter(field: Any) -> Callable[[Any], Any] | None:
-    """value -> wire value, as field._serialize does it; None when the field has no fast path."""
+class Conversion(NamedTuple):
+    """What field._serialize(value) does, as a Python expression: `{value}` is the value (an expression
+    cheap to repeat, such as `row[3]`), `{0}`, `{1}`... the helpers. Generated code inlines it."""
+
+    template: str
+    helpers: tuple[Any, ...] = ()
+
+    def expression(self, value: str, helper_names: list[str]) -> str:
+        return self.template.format(*helper_names, value=value)
+
+    def function(self) -> Callable[[Any], Any]:
+        names = [f"helper{number}" for number in range(len(self.helpers))]
+        namespace = dict(zip(names, self.helpers))
+        converter: Callable[[Any], Any] = eval(f"lambda value: {self.expression('value', names)}", namespace)
+        return converter
+
+
+def _conversion(field: Any) -> Conversion | None:
+    """How field._serialize converts a value, for the plain types; None when the field has no fast path."""
     kind = type(field)
     if kind is fields.Integer and not field.as_string:
-        return lambda value: None if value is None else int(value)
+        return Conversion("{value} if {value}.__class__ is int else None if {value} is None else int({value})")
     if kind is fields.String:
-        return lambda value: None if value is None else str(value)
+        return Conversion("{value} if {value}.__class__ is str else None if {value} is None else str({value})")
     if kind is fields.Boolean:
-        return lambda value: value if value is None or type(value) is bool else field._serialize(value, None, None)
+        return Conversion("{value} if {value} is None or {value}.__class__ is bool else {0}({value}, None, None)",
+                          (field._serialize,))
     if "dump_value" in kind.__dict__:
         # A field of ours that says how it dumps a value other than None (base.Timestamp).
-        dump_value = kind.dump_value
-        return lambda value: None if value is None else dump_value(value)
+        return Conversion("None if {value} is None else {0}({value})", (kind.dump_value,))
     if kind is fields.Dict and field.key_field is None and field.value_field is None:
-        mapping_type = field.mapping_type
-        return lambda value: None if value is None else mapping_type(value)
+        return Conversion("None if {value} is None else {0}({value})", (field.mapping_type,))
     if kind is fields.Nested:
-        return lambda value: None if value is None else field.schema.dump(value, many=field.schema.many or field.many)
+        return Conversion("None if {value} is None else {0}({value}, many={1})",
+                          (field.schema.dump, field.schema.many or field.many))
     if kind is fields.List and _dumps_whole_lists(field.inner):
         schema = field.inner.schema
-        each = _converter(field.inner)
+        each = _conversion(field.inner).function()  # type: ignore[union-attr]
 
         def convert_list(value: Any) -> Any:
             if value is None:
                 return None
             items = value if type(value) is list else list(value)
             if any(item is None for item in items):
-                return [each(item) for item in items]  # type: ignore[misc]
+                return [each(item) for item in items]
             # The nested schema's dump of the whole list: its dumper looks each result's row labels up once.
             return schema.dump(items, many=True)
 
-        return convert_list
+        return Conversion("{0}({value})", (convert_list,))
     if kind is fields.List:
-        inner = _converter(field.inner)
+        inner = _conversion(field.inner)
         if inner is None:
             return None
-        return lambda value: None if value is None else [inner(each) for each in value]
+        return Conversion("None if {value} is None else [{0}(each) for each in {value}]", (inner.function(),))
     return None
 
 
-Plan = list[tuple[str, Callable[[Any], Any] | None, Callable[[Any], Any] | None, Any]]
+# (key, getter, converter, its conversion, (field, attribute name) for a field without a fast path)
+Plan = list[tuple[str, Callable[[Any], Any] | None, Callable[[Any], Any] | None, Conversion | None, Any]]
 
 
 def _row_dumper(plan: Plan, sources: list[str | None], labels: tuple[str, ...],
                 run: Callable[[Plan, Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
-    """row -> dict for rows with these column labels, as `run(plan, row)` gives it: a labelled value
-    is read by its position, in a function written out for these labels."""
+    """row -> dict for rows with these column labels, as `run(plan, row)` gives it, in a function written
+    out for these labels: a labelled value is taken by its position and converted inline. When every
+    key is sure to be there, the function returns one dict display."""
     positions = {label: position for position, label in enumerate(labels)}
-    if len(positions) < len(labels):
+    if len(positions) < len(labels) or any(step[4] is not None for step in plan):
         return partial(run, plan)  # a label twice: reading it by name fails as it does for marshmallow
-    namespace: dict[str, Any] = {"missing": missing}
-    lines = ["def dump_row(row):", "    result = {}"]
-    for number, ((key, get, convert, slow), source) in enumerate(zip(plan, sources)):
-        if slow is not None:
-            return partial(run, plan)
-        namespace[f"convert{number}"] = convert
+    namespace: dict[str, Any] = {"missing": missing, "run": run, "plan": plan}
+    # The row's values, unpacked once into locals c0, c1...: the expressions read them more than once.
+    lines = ["def dump_row(row):", "    " + "".join(f"c{position}, " for position in range(len(labels))) + "= row"]
+    items = []
+    for number, ((key, get, convert, conversion, _), source) in enumerate(zip(plan, sources)):
         # Only where getattr(row, source) is the column: a label such as "count" names Row's method.
         if source is not None and not hasattr(Row, source):
-            if source in positions:
-                lines.append(f"    result[{key!r}] = convert{number}(row[{positions[source]}])")
-            # else: getattr(row, source) fails, marshmallow's value is missing and the key is left out.
+            if source not in positions:
+                continue  # getattr(row, source) fails, marshmallow's value is missing and the key is left out
+            assert conversion is not None
+            helper_names = [f"helper{number}_{index}" for index in range(len(conversion.helpers))]
+            namespace.update(zip(helper_names, conversion.helpers))
+            items.append(f"{key!r}: {conversion.expression(f'c{positions[source]}', helper_names)}")
             continue
-        namespace[f"get{number}"] = get
-        lines += [f"    value = get{number}(row)", "    if value is not missing:",
-                  f"        result[{key!r}] = convert{number}(value)"]
-    lines.append("    return result")
+        # Read through the getter (a function field, or an attribute of Row's own): it may be missing,
+        # and then marshmallow leaves the key out, as run() does.
+        namespace[f"get{number}"], namespace[f"convert{number}"] = get, convert
+        lines += [f"    value{number} = get{number}(row)", f"    if value{number} is missing:",
+                  "        return run(plan, row)"]
+        items.append(f"{key!r}: convert{number}(value{number})")
+    lines.append("    return {" + ", ".join(items) + "}")
     exec(compile("\n".join(lines), f"<dumper for {', '.join(labels)}>", "exec"), namespace)
     dump_row: Callable[[Any], dict[str, Any]] = namespace["dump_row"]
     return dump_row
@@ -129,17 +153,18 @@ def compile_dumper(schema: Schema) -> "Dumper":
         source = attr_name if field.attribute is None else field.attribute
         if type(field) is fields.Function and field.serialize_func is not None:
             # Function._serialize is serialize_func(obj), whatever the attribute holds.
-            plan.append((key, field.serialize_func, _identity, None))
+            plan.append((key, field.serialize_func, _identity, None, None))
             sources.append(None)
             continue
-        convert = _converter(field)
-        simple = (convert is not None and field._CHECK_ATTRIBUTE and "." not in source
+        conversion = _conversion(field)
+        simple = (conversion is not None and field._CHECK_ATTRIBUTE and "." not in source
                   and field.dump_default is missing)
         if simple:
-            plan.append((key, _getter(source), convert, None))
+            assert conversion is not None
+            plan.append((key, _getter(source), conversion.function(), conversion, None))
             sources.append(source)
         else:
-            plan.append((key, None, None, (field, attr_name)))
+            plan.append((key, None, None, None, (field, attr_name)))
             sources.append(None)
     accessor = schema.get_attribute
     # Rows of one statement share their labels: one function for each set of labels.
@@ -154,7 +179,7 @@ def compile_dumper(schema: Schema) -> "Dumper":
 
     def run(steps: Plan, obj: Any) -> dict[str, Any]:
         result = {}
-        for key, get, convert, slow in steps:
+        for key, get, convert, _, slow in steps:
             if slow is None:
                 value = get(obj)  # type: ignore[misc]
                 if value is missing:
