@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from .auth import issue_token
 from .errors import ApiError
 from .extensions import db
-from .models import User
+from .models import Caller, User
 from .schemas.base import isoformat
 from .services import login_throttle, transfer
 from .services import users as service
@@ -195,8 +195,8 @@ def export_conversations_command(name: str, output: TextIO) -> None:
     """Export a user's conversations as NDJSON, one export document a line, as the API's export."""
     user = _user_or_exit(name)
     exported = 0
-    with click.progressbar(length=transfer.count_exportable(user), label="Exporting", file=sys.stderr) as bar:
-        for line in transfer.export_lines(user):
+    with click.progressbar(length=transfer.count_exportable(Caller.of(user)), label="Exporting", file=sys.stderr) as bar:
+        for line in transfer.export_lines(Caller.of(user)):
             output.write(line)
             exported += 1
             bar.update(1)
@@ -213,7 +213,7 @@ def import_conversations_command(name: str, file: BinaryIO) -> None:
     media_type = transfer.NDJSON if file.name.endswith((".ndjson", ".jsonl")) else "application/json"
     documents = _run(lambda: transfer.read_import(file.read(), media_type, current_app.json.loads))
     with click.progressbar(documents, label="Importing", file=sys.stderr) as bar:
-        conversations = _run(lambda: transfer.import_conversations(user, bar))
+        conversations = _run(lambda: transfer.import_conversations(Caller.of(user), bar))
     click.echo(f"Imported {len(conversations)} conversations for {user.username}.", err=True)
 
 

@@ -69,7 +69,7 @@ def import_command(organisation_ref: str, paths: tuple[str, ...]) -> None:
                 db.session.rollback()
                 skipped.append(f"{path}: {error.message}")
                 continue
-            document = store_document(organisation.id, organisation.owner, prepared)
+            document = store_document(organisation.id, organisation.owner_id, prepared)
             db.session.commit()
             imported += 1
             failed += document.status == "failed"

@@ -1,8 +1,9 @@
 from typing import Any
 
-from flask import g, url_for
+from flask import url_for
 from flask.views import MethodView
 
+from ..auth import current_user
 from ..database import transactional
 from ..models import Agent
 from ..pagination import window
@@ -28,14 +29,14 @@ class Agents(MethodView):
     @bp.response(200, AgentPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the agents you may use in the active organisation, newest first."""
-        return service.list_agents(g.current_user, window(args), search=args["search"])
+        return service.list_agents(current_user(), window(args), search=args["search"])
 
     @bp.arguments(AgentWriteSchema)
     @bp.response(201, AgentSchema)
     @transactional
     def post(self, data: dict[str, Any]) -> tuple[Agent, dict[str, str]]:
         """Create an agent, owned by you, in the active organisation."""
-        agent = service.create_agent(g.current_user, data)
+        agent = service.create_agent(current_user(), data)
         return agent, {"Location": url_for(".AgentByRef", ref=agent.uuid)}
 
 
@@ -44,7 +45,7 @@ class Stats(MethodView):
     @bp.response(200, AgentStatsSchema)
     def get(self) -> service.AgentStats:
         """Count the agents you may use, active and inactive."""
-        return service.agent_stats(g.current_user)
+        return service.agent_stats(current_user())
 
 
 @bp.route("/agents/tools")
@@ -61,7 +62,7 @@ class AgentByRef(MethodView):
     @bp.errors(404)
     def get(self, ref: str) -> Agent:
         """Show an agent you may use."""
-        return service.get_agent_for(g.current_user, ref)
+        return service.get_agent_for(current_user(), ref)
 
     @bp.arguments(AgentWriteSchema)
     @bp.response(200, AgentSchema)
@@ -81,12 +82,12 @@ class AgentByRef(MethodView):
 
     @staticmethod
     def update(data: dict[str, Any], ref: str) -> Agent:
-        return service.update_agent(service.get_agent_for(g.current_user, ref, write=True), data)
+        return service.update_agent(service.get_agent_for(current_user(), ref, write=True), data)
 
     @bp.response(200, MessageResponseSchema)
     @bp.errors(403, 404)
     @transactional
     def delete(self, ref: str) -> dict[str, str]:
         """Delete your agent; its conversations stay, without an agent."""
-        service.delete_agent(service.get_agent_for(g.current_user, ref, write=True))
+        service.delete_agent(service.get_agent_for(current_user(), ref, write=True))
         return {"message": "Agent deleted successfully"}

@@ -2,9 +2,10 @@ import logging
 from collections.abc import Generator, Iterator
 from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 
+from ..auth import current_user
 from ..database import transactional, unit_of_work
 from ..errors import ApiError
 from ..pagination import window
@@ -51,7 +52,7 @@ class ChatSend(MethodView):
         """Send a message to the conversation's agent and get its answer (streamed, when asked)."""
         with unit_of_work():
             question = service.store_question(
-                g.current_user,
+                current_user(),
                 message=data.get("message"),
                 conversation_ref=data.get("conversation"),
                 agent_ref=data.get("agent_uuid"),
@@ -70,7 +71,7 @@ def answer(question: service.Question) -> service.Exchange:
     question = grounded(question)
     provider_answer = service.ask(question, LlmSettings.from_config(current_app.config))
     with unit_of_work():
-        return service.store_answer(g.current_user, question, provider_answer)
+        return service.store_answer(current_user(), question, provider_answer)
 
 
 def grounded(question: service.Question) -> service.Question:
@@ -83,7 +84,7 @@ def grounded(question: service.Question) -> service.Question:
 def streamed_answer(question: service.Question, start: dict[str, Any]) -> Iterator[str]:
     """The events of a streamed answer: `start` (the question is stored), a `delta` a piece, then `done` (the
     answer is stored) or `error`. As `answer`, with no transaction open while the provider writes."""
-    actor, environ = g.current_user, request.environ
+    actor, environ = current_user(), request.environ
     keep_alive = current_app.config["STREAM_KEEPALIVE"]
     yield event("start", start)
     pieces: Iterator[str | None] | None = None
@@ -119,7 +120,7 @@ class ChatHistory(MethodView):
         """List a conversation's messages, oldest first."""
         max_limit = min(HISTORY_LIMIT, current_app.config["MAX_PAGE_SIZE"])
         page = window(args, default_limit=HISTORY_LIMIT, max_limit=max_limit)
-        return service.conversation_history(g.current_user, args.get("conversation_id"), page)
+        return service.conversation_history(current_user(), args.get("conversation_id"), page)
 
     @bp.arguments(ChatHistoryArgsSchema, location="query")
     @bp.response(200, ChatClearedSchema)
@@ -127,7 +128,7 @@ class ChatHistory(MethodView):
     @transactional
     def delete(self, args: dict[str, Any]) -> dict[str, Any]:
         """Clear a conversation: archive it."""
-        conversation = service.clear_history(g.current_user, args.get("conversation_id"))
+        conversation = service.clear_history(current_user(), args.get("conversation_id"))
         return {"message": "Conversation cleared successfully", "conversation_id": conversation.id}
 
 
@@ -136,4 +137,4 @@ class ChatStats(MethodView):
     @bp.response(200, ChatStatsSchema)
     def get(self) -> service.ChatStats:
         """Count agents, conversations and messages in your active organisation."""
-        return service.chat_stats(g.current_user)
+        return service.chat_stats(current_user())

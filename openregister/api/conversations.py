@@ -1,8 +1,9 @@
 from typing import Any
 
-from flask import current_app, g, url_for
+from flask import current_app, url_for
 from flask.views import MethodView
 
+from ..auth import current_user
 from ..database import transactional
 from ..models import Conversation
 from ..pagination import window
@@ -38,16 +39,16 @@ class Conversations(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List your conversations in the active organisation."""
         archived = None if args["include_deleted"] else args["only_deleted"]
-        return service.list_conversations(g.current_user, window(args), archived=archived, search=args.get("search"))
+        return service.list_conversations(current_user(), window(args), archived=archived, search=args.get("search"))
 
     @bp.arguments(ConversationCreateSchema)
     @bp.response(201, ConversationSchema)
     @transactional
     def post(self, data: dict[str, Any]) -> tuple[Conversation, dict[str, str]]:
         """Create a conversation, optionally with an agent."""
-        agent = service.resolve_agent(g.current_user, agent_uuid=data.get("agent_uuid"), agent_id=data.get("agent_id"))
+        agent = service.resolve_agent(current_user(), agent_uuid=data.get("agent_uuid"), agent_id=data.get("agent_id"))
         conversation = service.create_conversation(
-            g.current_user, title=data.get("title"), metadata=data.get("metadata_"), agent=agent
+            current_user(), title=data.get("title"), metadata=data.get("metadata_"), agent=agent
         )
         return conversation, {"Location": url_for(".ConversationByRef", ref=conversation.uuid)}
 
@@ -58,7 +59,7 @@ class Archive(MethodView):
     @bp.response(200, ConversationPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List your archived (soft-deleted) conversations."""
-        return service.list_conversations(g.current_user, window(args), archived=True, search=args.get("search"))
+        return service.list_conversations(current_user(), window(args), archived=True, search=args.get("search"))
 
 
 @bp.route("/conversations/<ref>")
@@ -67,7 +68,7 @@ class ConversationByRef(MethodView):
     @bp.errors(403, 404)
     def get(self, ref: str) -> WithValues:
         """Show a conversation with its latest messages."""
-        conversation = service.get_conversation_row_for(g.current_user, ref)
+        conversation = service.get_conversation_row_for(current_user(), ref)
         messages = service.latest_messages(conversation, current_app.config["CONVERSATION_MESSAGES_LIMIT"])
         return WithValues(conversation, recent_messages=messages)
 
@@ -77,7 +78,7 @@ class ConversationByRef(MethodView):
     @transactional
     def patch(self, data: dict[str, Any], ref: str) -> Conversation:
         """Rename a conversation or replace its metadata."""
-        conversation = service.get_conversation_for(g.current_user, ref, write=True)
+        conversation = service.get_conversation_for(current_user(), ref, write=True)
         service.update_conversation(conversation, title=data.get("title"), metadata=data.get("metadata_"))
         return conversation
 
@@ -88,7 +89,7 @@ class ConversationByRef(MethodView):
     @transactional
     def delete(self, ref: str) -> dict[str, Any]:
         """Archive a conversation; an archived one is deleted for good."""
-        conversation = service.get_conversation_for(g.current_user, ref, write=True)
+        conversation = service.get_conversation_for(current_user(), ref, write=True)
         uuid = conversation.uuid
         archived = service.delete_conversation(conversation)
         return deletion(uuid, archived=archived)
@@ -101,7 +102,7 @@ class Restore(MethodView):
     @transactional
     def post(self, ref: str) -> Conversation:
         """Restore an archived conversation."""
-        conversation = service.restore_conversation(service.get_conversation_for(g.current_user, ref, write=True))
+        conversation = service.restore_conversation(service.get_conversation_for(current_user(), ref, write=True))
         return conversation
 
 
@@ -112,7 +113,7 @@ class Permanent(MethodView):
     @transactional
     def delete(self, ref: str) -> dict[str, Any]:
         """Delete a conversation for good, with its messages and feedback."""
-        conversation = service.get_conversation_for(g.current_user, ref, write=True)
+        conversation = service.get_conversation_for(current_user(), ref, write=True)
         uuid = conversation.uuid
         service.destroy_conversation(conversation)
         return deletion(uuid, archived=False)
@@ -125,5 +126,5 @@ class Messages(MethodView):
     @bp.errors(403, 404)
     def get(self, args: dict[str, Any], ref: str) -> dict[str, Any]:
         """Page through a conversation's messages, newest page first by default."""
-        conversation = service.get_conversation_row_for(g.current_user, ref)
+        conversation = service.get_conversation_row_for(current_user(), ref)
         return service.page_messages(conversation, window(args), order=args["order"], search=args.get("search"))

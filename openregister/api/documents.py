@@ -1,9 +1,10 @@
 import io
 from typing import Any
 
-from flask import Response, current_app, g, request, send_file
+from flask import Response, current_app, request, send_file
 from flask.views import MethodView
 
+from ..auth import current_user
 from ..errors import ContentTooLarge
 from ..models import Document
 from ..database import transactional, unit_of_work
@@ -52,7 +53,7 @@ class Documents(MethodView):
     @bp.response(200, DocumentPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the active organisation's documents, newest first."""
-        return service.list_documents(g.current_user, window(args), search=args.get("search"))
+        return service.list_documents(current_user(), window(args), search=args.get("search"))
 
     @bp.arguments(DocumentUploadSchema, location="files")
     @bp.response(201, DocumentSchema)
@@ -69,7 +70,7 @@ class Documents(MethodView):
             embedder=embedder_for(EmbeddingSettings.from_config(current_app.config)),
         )
         with unit_of_work():
-            return service.upload_document(g.current_user, prepared)
+            return service.upload_document(current_user(), prepared)
 
 
 @bp.route("/documents/<ref>")
@@ -78,16 +79,16 @@ class DocumentByRef(MethodView):
     @bp.errors(404)
     def get(self, ref: str) -> Document:
         """Show a document of one of your organisations."""
-        return service.get_document_for(g.current_user, ref)
+        return service.get_document_for(current_user(), ref)
 
     @bp.response(200, DocumentDeletionSchema)
     @bp.errors(403, 404)
     @transactional
     def delete(self, ref: str) -> dict[str, str]:
         """Delete a document and its passages (the uploader or the organisation's owner)."""
-        document = service.get_document_for(g.current_user, ref)
+        document = service.get_document_for(current_user(), ref)
         uuid = document.uuid
-        service.delete_document(g.current_user, document)
+        service.delete_document(current_user(), document)
         return {"message": "Document deleted", "uuid": uuid}
 
 
@@ -97,7 +98,7 @@ class DocumentContent(MethodView):
     @bp.errors(404)
     def get(self, ref: str) -> Response:
         """Download a document's original bytes."""
-        document = service.get_document_for(g.current_user, ref)
+        document = service.get_document_for(current_user(), ref)
         response = send_file(io.BytesIO(document.content), mimetype=document.mime_type, max_age=0)
         # A name may hold any character an upload sent; the header gets it made safe, as an export's title.
         response.headers["Content-Disposition"] = content_disposition(document.name, "", fallback="document")

@@ -1,8 +1,8 @@
 from typing import Any
 
-from flask import g
 from flask.views import MethodView
 
+from ..auth import current_user
 from ..database import transactional
 from ..models import Feedback
 from ..schemas.base import MessageResponseSchema
@@ -21,9 +21,9 @@ class MessageFeedback(MethodView):
     @transactional
     def post(self, data: dict[str, Any], ref: str, message_ref: str) -> Feedback:
         """Rate an assistant message, or change your rating."""
-        message = service.get_message_for(g.current_user, ref, message_ref)
+        message = service.get_message_for(current_user(), ref, message_ref)
         feedback = service.give_feedback(
-            g.current_user, message, feedback_type=data["feedback_type"], comment=data.get("comment", service.UNCHANGED)
+            current_user(), message, feedback_type=data["feedback_type"], comment=data.get("comment", service.UNCHANGED)
         )
         return feedback
 
@@ -32,5 +32,5 @@ class MessageFeedback(MethodView):
     @transactional
     def delete(self, ref: str, message_ref: str) -> dict[str, str]:
         """Remove your rating of a message."""
-        service.remove_feedback(g.current_user, service.get_message_for(g.current_user, ref, message_ref))
+        service.remove_feedback(current_user(), service.get_message_for(current_user(), ref, message_ref))
         return {"message": "Feedback removed"}

@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from flask import g, url_for
+from flask import url_for
 from flask.views import MethodView
 
+from ..auth import current_user
 from ..config import API_PREFIX
 from ..database import transactional
 from ..http import no_store
@@ -28,7 +29,7 @@ class Share(MethodView):
     @transactional
     def post(self, data: dict[str, Any], ref: str) -> dict[str, Any]:
         """Make a public read-only link to your conversation, replacing any earlier one."""
-        conversation = get_conversation_for(g.current_user, ref, write=True)
+        conversation = get_conversation_for(current_user(), ref, write=True)
         link, token = service.create_share(conversation, expires_in=data.get("expires_in"))
         url = url_for("shared.SharedConversation", token=token, _external=True)
         return {"token": token, "url": url, "created": link.created, "expires_at": link.expires_at}
@@ -37,7 +38,7 @@ class Share(MethodView):
     @bp.errors(403, 404)
     def get(self, ref: str) -> dict[str, Any]:
         """Show your conversation's current link (its token is no longer known)."""
-        link = service.get_share(get_conversation_for(g.current_user, ref, write=True))
+        link = service.get_share(get_conversation_for(current_user(), ref, write=True))
         return {"token": None, "url": None, "created": link.created, "expires_at": link.expires_at}
 
     @bp.response(200, MessageResponseSchema)
@@ -45,7 +46,7 @@ class Share(MethodView):
     @transactional
     def delete(self, ref: str) -> dict[str, str]:
         """Revoke your conversation's link."""
-        service.revoke_share(get_conversation_for(g.current_user, ref, write=True))
+        service.revoke_share(get_conversation_for(current_user(), ref, write=True))
         return {"message": "Share revoked"}
 
 

@@ -3,9 +3,10 @@
 import json
 from typing import Any
 
-from flask import Response, current_app, g, request, stream_with_context
+from flask import Response, current_app, request, stream_with_context
 from flask.views import MethodView
 
+from ..auth import current_user
 from ..database import transactional
 from ..schemas.transfer import ExportArgsSchema, ExportDocumentSchema, ImportResultSchema
 from ..services import transfer as service
@@ -50,7 +51,7 @@ class Export(MethodView):
                  "one export document a line, streamed")
     def get(self) -> Response:
         """Export all your conversations in the active organisation as NDJSON."""
-        response = Response(stream_with_context(service.export_lines(g.current_user)), mimetype=service.NDJSON)
+        response = Response(stream_with_context(service.export_lines(current_user())), mimetype=service.NDJSON)
         response.headers["Content-Disposition"] = service.content_disposition("conversations", ".ndjson")
         return response
 
@@ -68,7 +69,7 @@ class Import(MethodView):
         # This route's own limit on the body, instead of the app's MAX_CONTENT_LENGTH; above it, 413.
         request.max_content_length = current_app.config["MAX_IMPORT_SIZE"]
         documents = service.read_import(request.get_data(cache=False), request.mimetype, current_app.json.loads)
-        conversations = service.import_conversations(g.current_user, documents)
+        conversations = service.import_conversations(current_user(), documents)
         return {"imported": len(conversations), "conversations": conversations}
 
 
@@ -81,8 +82,8 @@ class ConversationExport(MethodView):
     @bp.errors(403, 404)
     def get(self, args: dict[str, Any], ref: str) -> Response:
         """Download a conversation as JSON or Markdown."""
-        conversation = get_conversation_for(g.current_user, ref)
-        document = service.export_document(g.current_user, conversation)
+        conversation = get_conversation_for(current_user(), ref)
+        document = service.export_document(current_user(), conversation)
         if args["format"] == "markdown":
             return download(service.markdown(document), MARKDOWN, conversation.title, ".md")
         return download(json.dumps(document, ensure_ascii=False), "application/json", conversation.title, ".json")

@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -70,6 +71,23 @@ def hash_app_password(secret: str) -> str:
     # App passwords are long random strings, so a fast digest is as safe as a slow hash
     # and keeps Basic auth with an app password cheap on every request.
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who makes a request, as authentication read them: the columns of their users row that
+    authorisation and the wire need, without an ORM object loaded on every request. A route that
+    changes the user loads the User (services.users.user_of)."""
+
+    id: int
+    uuid: str
+    username: str
+    token_generation: int
+    active_organisation_id: int | None
+
+    @classmethod
+    def of(cls, user: User) -> "Caller":
+        return cls(user.id, user.uuid, user.username, user.token_generation, user.active_organisation_id)
 
 
 class AppPassword(Model):

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..auth import REFRESH, issue_token, login
 from ..errors import BadRequest, Forbidden, NotFound, Unauthorized
 from ..extensions import db
-from ..models import Conversation, Feedback, Message, User
+from ..models import Caller, Conversation, Feedback, Message, User
 from ..models.base import utcnow
 from ..pagination import Window
 from ..services.chat import Exchange, Question, store_question
@@ -98,7 +98,7 @@ def title_from_content(content: str) -> str:
     return text[:TITLE_LENGTH] + "..." if len(text) > TITLE_LENGTH else text
 
 
-def tokens_for(user: User) -> TokenPair:
+def tokens_for(user: User | Caller) -> TokenPair:
     return {"access": issue_token(user), "refresh": issue_token(user, REFRESH)}
 
 
@@ -126,7 +126,7 @@ def find_conversation(ref: str | int) -> Conversation | None:
     return find_by_ref(Conversation, ref, key=Conversation.slug)
 
 
-def visible_conversation(actor: User, ref: str | int) -> Conversation | None:
+def visible_conversation(actor: Caller, ref: str | int) -> Conversation | None:
     """The actor's conversation `ref` if they may read it now and it is not archived, else None.
 
     NISIRA shows only these, and answers for every other one as for one that does not exist.
@@ -141,7 +141,7 @@ def visible_conversation(actor: User, ref: str | int) -> Conversation | None:
     return None if conversation.is_archived else conversation
 
 
-def get_nisira_conversation(actor: User, ref: str) -> Conversation:
+def get_nisira_conversation(actor: Caller, ref: str) -> Conversation:
     """The conversation `ref` (slug or id) that NISIRA may show the actor; raises NotFound otherwise."""
     conversation = visible_conversation(actor, ref)
     if conversation is None:
@@ -154,20 +154,20 @@ def nisira_page(listing: Mapping[str, Any], page: int) -> NisiraPage:
     return {"page": page, "size": listing["limit"], "total": listing["total"], "has_more": listing["has_more"]}
 
 
-def list_nisira_conversations(actor: User, window: Window, *, page: int) -> ConversationPage:
+def list_nisira_conversations(actor: Caller, window: Window, *, page: int) -> ConversationPage:
     """A page of the actor's active conversations in the active organisation, newest update first."""
     listing = list_conversations(actor, window, archived=False)
     return {"conversations": listing["results"], **nisira_page(listing, page)}
 
 
-def create_nisira_conversation(actor: User, *, title: str | None, timezone: str) -> Conversation:
+def create_nisira_conversation(actor: Caller, *, title: str | None, timezone: str) -> Conversation:
     """A conversation in the actor's active organisation; without a title it is named for now in `timezone`."""
     if not title or not title.strip():
         title = default_title(utcnow(), timezone)
     return create_conversation(actor, title=title)
 
 
-def rated_messages(actor: User, messages: list[Message]) -> list[RatedMessage]:
+def rated_messages(actor: Caller, messages: list[Message]) -> list[RatedMessage]:
     """The messages with the actor's ratings, loaded in one query."""
     feedback_by_message = {
         feedback.message_id: feedback
@@ -184,7 +184,7 @@ def rated(message: Message, feedback: Feedback | None) -> RatedMessage:
     return RatedMessage(message, RATINGS[feedback.type], feedback.issue_tag or NO_ISSUE)
 
 
-def page_nisira_messages(actor: User, conversation: Conversation, window: Window, *, page: int) -> MessagePage:
+def page_nisira_messages(actor: Caller, conversation: Conversation, window: Window, *, page: int) -> MessagePage:
     """Page 1 is the newest messages, page 2 the ones before; each page in chronological order."""
     listing = page_messages(conversation, window, order="latest")
     return {
@@ -195,7 +195,7 @@ def page_nisira_messages(actor: User, conversation: Conversation, window: Window
 
 
 def store_nisira_question(
-    actor: User, *, conversation_ref: str | None, content: str | None, start: bool = False, use_rag: bool = True
+    actor: Caller, *, conversation_ref: str | None, content: str | None, start: bool = False, use_rag: bool = True
 ) -> Question:
     """Store the question `content` in a conversation NISIRA may show, through the chat service.
 
@@ -233,7 +233,7 @@ def exchange_of(exchange: Exchange) -> NisiraExchange:
 
 
 def rate_message(
-    actor: User, *, message_id: int, value: str, comment: str | None | Unchanged = UNCHANGED, issue_tag: str = NO_ISSUE
+    actor: Caller, *, message_id: int, value: str, comment: str | None | Unchanged = UNCHANGED, issue_tag: str = NO_ISSUE
 ) -> Rating:
     """Like, dislike or clear the actor's rating of an answer: the feedback the main API shows too.
 

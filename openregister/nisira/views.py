@@ -8,13 +8,13 @@ credentials. Both are nested in the package's blueprint, which renders their err
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from flask import current_app, g
+from flask import current_app
 from flask.views import MethodView
 
 from ..api import Blueprint
 from ..api.chat import answer
 from ..api.docs import AUTHENTICATED
-from ..auth import REFRESH, login, require_user, user_from_token
+from ..auth import REFRESH, current_user, login, require_user, user_from_token
 from ..database import transactional, unit_of_work
 from ..http import no_store
 from ..models import Conversation
@@ -136,7 +136,7 @@ class ConversationCreate(MethodView):
     def post(self, data: dict[str, Any]) -> Conversation:
         """Create a conversation; without a title it is named for the date and time."""
         conversation = service.create_nisira_conversation(
-            g.current_user, title=data.get("title"), timezone=current_app.config["TIMEZONE"]
+            current_user(), title=data.get("title"), timezone=current_app.config["TIMEZONE"]
         )
         return conversation
 
@@ -149,7 +149,7 @@ class Conversations(ConversationCreate):
     @documented(400)
     def get(self, args: dict[str, Any]) -> ConversationPage:
         """List your conversations in the active organisation, most recently updated first."""
-        return service.list_nisira_conversations(g.current_user, page_of(args), page=args["page"])
+        return service.list_nisira_conversations(current_user(), page_of(args), page=args["page"])
 
 
 @protected.route("/conversations/<conversation_id>/messages/", strict_slashes=False)
@@ -159,8 +159,8 @@ class ConversationMessages(MethodView):
     @documented(400, 404)
     def get(self, args: dict[str, Any], conversation_id: str) -> MessagePage:
         """Page through a conversation's messages, newest page first, each page oldest first."""
-        conversation = service.get_nisira_conversation(g.current_user, conversation_id)
-        return service.page_nisira_messages(g.current_user, conversation, page_of(args), page=args["page"])
+        conversation = service.get_nisira_conversation(current_user(), conversation_id)
+        return service.page_nisira_messages(current_user(), conversation, page_of(args), page=args["page"])
 
 
 @protected.route("/conversations/<conversation_id>/delete/", strict_slashes=False)
@@ -170,7 +170,7 @@ class ConversationDelete(MethodView):
     @transactional
     def delete(self, conversation_id: str) -> dict[str, str]:
         """Delete a conversation for good, with its messages and their ratings."""
-        destroy_conversation(service.get_nisira_conversation(g.current_user, conversation_id))
+        destroy_conversation(service.get_nisira_conversation(current_user(), conversation_id))
         return {"message": "Conversación eliminada exitosamente"}
 
 
@@ -184,7 +184,7 @@ def send_with(data: Mapping[str, Any], *, start: bool, use_rag: bool = True) -> 
     """The chat routes' one body: store the question, then answer it (see service.store_nisira_question)."""
     with unit_of_work():
         question = service.store_nisira_question(
-            g.current_user, conversation_ref=data.get("conversation_id"), content=data.get("content"), start=start,
+            current_user(), conversation_ref=data.get("conversation_id"), content=data.get("content"), start=start,
             use_rag=use_rag,
         )
     return service.exchange_of(answer(question))
@@ -219,7 +219,7 @@ class Ratings(MethodView):
     def post(self, data: dict[str, Any]) -> Rating:
         """Like or dislike an answer, or clear your rating; the same feedback the main API shows."""
         rating = service.rate_message(
-            g.current_user,
+            current_user(),
             message_id=data["message_id"],
             value=data["value"],
             comment=data.get("comment", UNCHANGED),

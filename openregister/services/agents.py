@@ -8,13 +8,13 @@ from sqlalchemy.orm import selectinload
 
 from ..errors import Forbidden, NotFound
 from ..extensions import db
-from ..models import Agent, AgentInvitation, User
+from ..models import Agent, AgentInvitation, Caller
 from ..pagination import Window, paginate
 from .lookup import Ref, find_by_ref
 from .organisations import active_organisation_id
 
 
-def usable_by(actor: User, organisation_id: int | None) -> ColumnElement[bool]:
+def usable_by(actor: Caller, organisation_id: int | None) -> ColumnElement[bool]:
     """The agents the actor may use when `organisation_id` is their organisation, as a WHERE condition.
 
     In that organisation: the public ones, and those the actor owns or is invited to (by user name,
@@ -32,7 +32,7 @@ def usable_by(actor: User, organisation_id: int | None) -> ColumnElement[bool]:
     )
 
 
-def may_use(actor: User, agent: Agent, organisation_id: int | None) -> bool:
+def may_use(actor: Caller, agent: Agent, organisation_id: int | None) -> bool:
     """Whether usable_by lets the actor use this stored agent within `organisation_id` (one query).
 
     For a caller that holds an agent and an organisation other than the active one, such as a
@@ -41,7 +41,7 @@ def may_use(actor: User, agent: Agent, organisation_id: int | None) -> bool:
     return bool(db.session.scalar(select(exists().where(Agent.id == agent.id, usable_by(actor, organisation_id)))))
 
 
-def usable_agents(actor: User, *, search: str | None = None) -> Select[Agent]:
+def usable_agents(actor: Caller, *, search: str | None = None) -> Select[Agent]:
     """Every agent the actor may use in their active organisation, newest first, as a select.
 
     `search` is a case-insensitive substring of the name or description.
@@ -59,11 +59,11 @@ def usable_agents(actor: User, *, search: str | None = None) -> Select[Agent]:
     return stmt
 
 
-def find_usable_agent(actor: User, ref: Ref) -> Agent | None:
+def find_usable_agent(actor: Caller, ref: Ref) -> Agent | None:
     return find_by_ref(Agent, ref, usable_agents(actor))
 
 
-def get_agent_for(actor: User, ref: Ref, *, write: bool = False) -> Agent:
+def get_agent_for(actor: Caller, ref: Ref, *, write: bool = False) -> Agent:
     """The agent `ref` names, if the actor may use it (or, with write=True, change it).
 
     Raises NotFound for an unknown agent and for one the actor may not use, so that private agents
@@ -77,7 +77,7 @@ def get_agent_for(actor: User, ref: Ref, *, write: bool = False) -> Agent:
     return agent
 
 
-def list_agents(actor: User, page: Window, *, search: str | None = None) -> dict[str, Any]:
+def list_agents(actor: Caller, page: Window, *, search: str | None = None) -> dict[str, Any]:
     """One page of usable_agents with what the wire shows loaded; privacy is applied before paging."""
     stmt = usable_agents(actor, search=search).options(selectinload(Agent.owner), selectinload(Agent.invitations))
     return paginate(stmt, page)
@@ -89,7 +89,7 @@ class AgentStats(TypedDict):
     inactive: int
 
 
-def agent_stats(actor: User) -> AgentStats:
+def agent_stats(actor: Caller) -> AgentStats:
     """How many agents the actor may use (those usable_agents lists), active and inactive, in one query."""
     counts = usable_agents(actor).order_by(None).with_only_columns(
         func.count(), func.count(case((Agent.active, 1))), maintain_column_froms=True
@@ -98,9 +98,9 @@ def agent_stats(actor: User) -> AgentStats:
     return {"total": total, "active": active, "inactive": total - active}
 
 
-def create_agent(actor: User, fields: Mapping[str, Any]) -> Agent:
+def create_agent(actor: Caller, fields: Mapping[str, Any]) -> Agent:
     """An agent owned by the actor in their active organisation; `fields` are the writable ones."""
-    agent = Agent(**fields, owner=actor, organisation_id=active_organisation_id(actor))
+    agent = Agent(**fields, owner_id=actor.id, organisation_id=active_organisation_id(actor))
     db.session.add(agent)
     db.session.flush()
     return agent

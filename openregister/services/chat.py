@@ -13,7 +13,7 @@ from sqlalchemy import CursorResult, select, update
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
-from ..models import Agent, Conversation, Message, OrganisationCounter, PersonalCounter, User
+from ..models import Agent, Caller, Conversation, Message, OrganisationCounter, PersonalCounter
 from ..models.counters import Counts
 from ..models.base import utcnow
 from ..pagination import Window, count
@@ -86,7 +86,7 @@ class Exchange:
 
 
 def store_question(
-    actor: User, *, message: str | None, conversation_ref: Ref | None = None, agent_ref: Ref | None = None,
+    actor: Caller, *, message: str | None, conversation_ref: Ref | None = None, agent_ref: Ref | None = None,
     include_files: bool | None = None,
     num_sources: int | None = None, without_agent: RetrievalSettings | None = None,
 ) -> Question:
@@ -224,7 +224,7 @@ def ask(question: Question, settings: LlmSettings) -> Answer:
     return stream.answer()
 
 
-def store_answer(actor: User, question: Question, answer: Answer) -> Exchange:
+def store_answer(actor: Caller, question: Question, answer: Answer) -> Exchange:
     """Store the answer with its question, title a first exchange, and mark the conversation updated.
 
     The conversation is re-read, since it may have changed while the provider answered. One that was
@@ -258,7 +258,7 @@ def store_answer(actor: User, question: Question, answer: Answer) -> Exchange:
     return Exchange(conversation, user_message, assistant_message, timings)
 
 
-def conversation_to_chat_in(actor: User, *, conversation_ref: Ref | None = None, agent_ref: Ref | None = None) -> Conversation:
+def conversation_to_chat_in(actor: Caller, *, conversation_ref: Ref | None = None, agent_ref: Ref | None = None) -> Conversation:
     """The actor's conversation `conversation_ref`, else a new one with the agent `agent_ref`.
 
     Raises BadRequest when neither is given, NotFound for an agent the actor may not use (private,
@@ -326,7 +326,7 @@ def title_from(text: str) -> str:
     return title + "..."
 
 
-def get_history_conversation(actor: User, ref: Ref | None, *, write: bool = False) -> Conversation:
+def get_history_conversation(actor: Caller, ref: Ref | None, *, write: bool = False) -> Conversation:
     """The conversation the history routes' conversationId names; raises BadRequest without one."""
     if not ref:
         raise BadRequest(
@@ -342,14 +342,14 @@ class ChatHistory(TypedDict):
     conversation_id: int
 
 
-def conversation_history(actor: User, ref: Ref | None, page: Window) -> ChatHistory:
+def conversation_history(actor: Caller, ref: Ref | None, page: Window) -> ChatHistory:
     """A chronological page of the conversation's messages, as the real app's history route gives it."""
     conversation = get_history_conversation(actor, ref)
     messages = page_messages(conversation, page, order="asc")
     return {"messages": messages["results"], "total": messages["total"], "conversation_id": conversation.id}
 
 
-def clear_history(actor: User, ref: Ref | None) -> Conversation:
+def clear_history(actor: Caller, ref: Ref | None) -> Conversation:
     """Archive the conversation, as the real app's "clear" does."""
     return archive_conversation(get_history_conversation(actor, ref, write=True))
 
@@ -360,7 +360,7 @@ class ChatStats(TypedDict):
     total_messages: int
 
 
-def chat_stats(actor: User) -> ChatStats:
+def chat_stats(actor: Caller) -> ChatStats:
     """Agents, conversations and messages in the actor's active organisation (all its members').
 
     Without an active organisation there is no tenant to count in, so only the actor's own are counted.

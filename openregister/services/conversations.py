@@ -8,7 +8,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import BadRequest, Forbidden, NotFound
 from ..extensions import db
-from ..models import Agent, Conversation, Message, User
+from ..models import Agent, Caller, Conversation, Message
 from ..models.base import utcnow
 from ..models.message import MESSAGE_COUNT, OWNER_NAME
 from ..pagination import Listing, Window, paginate
@@ -21,7 +21,7 @@ from .search_text import Query, query_words
 DEFAULT_TITLE = "New Conversation"
 
 
-def get_conversation_for(actor: User, ref: Ref, *, write: bool = False) -> Conversation:
+def get_conversation_for(actor: Caller, ref: Ref, *, write: bool = False) -> Conversation:
     """The conversation `ref` names, if the actor may read it (or, with write=True, change it).
 
     Raises NotFound for an unknown one, or one in an organisation the actor is not in;
@@ -30,7 +30,7 @@ def get_conversation_for(actor: User, ref: Ref, *, write: bool = False) -> Conve
     return _accessible(actor, ref, find_by_ref(Conversation, ref), write=write)
 
 
-def get_conversation_row_for(actor: User, ref: Ref) -> Row[Any]:
+def get_conversation_row_for(actor: Caller, ref: Ref) -> Row[Any]:
     """As get_conversation_for, to read: the conversation as the wire shows it (CONVERSATION_ROW)."""
     return _accessible(actor, ref, find_row_by_ref(CONVERSATION_ROW, _conversations, ref), write=False)
 
@@ -38,7 +38,7 @@ def get_conversation_row_for(actor: User, ref: Ref) -> Row[Any]:
 C = TypeVar("C", Conversation, Row[Any])
 
 
-def _accessible(actor: User, ref: Ref, conversation: C | None, *, write: bool) -> C:
+def _accessible(actor: Caller, ref: Ref, conversation: C | None, *, write: bool) -> C:
     if conversation is None:
         raise NotFound("Conversation not found", f"No conversation {ref}.", code="conversation_not_found")
     if conversation.user_id == actor.id:
@@ -103,7 +103,7 @@ def _message_listing(newest_first: bool) -> Listing:
 
 
 def list_conversations(
-    actor: User, page: Window, *, archived: bool | None = False, search: str | None = None
+    actor: Caller, page: Window, *, archived: bool | None = False, search: str | None = None
 ) -> dict[str, Any]:
     """The actor's conversations in the active organisation: archived=False active ones, True the archive, None both.
 
@@ -121,7 +121,7 @@ def list_conversations(
     return paginate(listing, page, {"user_id": actor.id, "organisation_id": organisation_id})
 
 
-def unique_title(actor: User, agent_id: int | None, base: str) -> str:
+def unique_title(actor: Caller, agent_id: int | None, base: str) -> str:
     """`base`, or `base (N)` with the smallest free N, among the actor's active conversations with this agent."""
     taken = set(
         db.session.scalars(
@@ -145,7 +145,7 @@ def is_default_title(title: str) -> bool:
     return re.fullmatch(re.escape(DEFAULT_TITLE) + r"( \(\d+\))?", title) is not None
 
 
-def resolve_agent(actor: User, *, agent_uuid: str | None = None, agent_id: int | None = None) -> Agent | None:
+def resolve_agent(actor: Caller, *, agent_uuid: str | None = None, agent_id: int | None = None) -> Agent | None:
     ref = agent_uuid if agent_uuid not in (None, "") else agent_id
     if ref is None:
         return None
@@ -155,14 +155,14 @@ def resolve_agent(actor: User, *, agent_uuid: str | None = None, agent_id: int |
     return agent
 
 
-def create_conversation(actor: User, *, title: str | None = None, metadata: dict[str, Any] | None = None,
+def create_conversation(actor: Caller, *, title: str | None = None, metadata: dict[str, Any] | None = None,
                         agent: Agent | None = None) -> Conversation:
     """A conversation in the actor's active organisation; no title means a unique default one."""
     agent_id = agent.id if agent else None
     title = title.strip() if title and title.strip() else unique_title(actor, agent_id, DEFAULT_TITLE)
     conversation = Conversation(
         title=title,
-        user=actor,
+        user_id=actor.id,
         organisation_id=active_organisation_id(actor),
         agent_id=agent_id,
         metadata_=metadata or {},

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 
 from ..errors import BadRequest, Forbidden, NotFound
 from ..extensions import db
-from ..models import Document, Organisation, Passage, User
+from ..models import Caller, Document, Organisation, Passage
 from ..pagination import Window, paginate
 from ..providers.embeddings import EmbeddingError, OpenAICompatibleEmbeddings, Vectors, to_bytes
 from .extraction import ExtractionFailed, detect_type, extract_text, split_passages
@@ -62,7 +62,7 @@ def prepare_document(
     return PreparedDocument(data, name, mime_type, texts, embeddings, model)
 
 
-def upload_document(actor: User, prepared: PreparedDocument) -> Document:
+def upload_document(actor: Caller, prepared: PreparedDocument) -> Document:
     """Store a prepared document in the actor's active organisation, with its passages.
 
     Raises BadRequest when the actor has no active organisation.
@@ -73,14 +73,14 @@ def upload_document(actor: User, prepared: PreparedDocument) -> Document:
             "No active organisation", "Join or create an organisation and make it active before you upload documents.",
             code="no_active_organisation",
         )
-    return store_document(organisation_id, actor, prepared)
+    return store_document(organisation_id, actor.id, prepared)
 
 
-def store_document(organisation_id: int, owner: User | None, prepared: PreparedDocument) -> Document:
+def store_document(organisation_id: int, owner_id: int | None, prepared: PreparedDocument) -> Document:
     """A prepared document and its passages in an organisation (the operator's import names it)."""
     document = Document(
         name=prepared.name, mime_type=prepared.mime_type, size=len(prepared.data), content=prepared.data,
-        organisation_id=organisation_id, owner=owner, status="failed" if prepared.error else "indexed",
+        organisation_id=organisation_id, owner_id=owner_id, status="failed" if prepared.error else "indexed",
         error=prepared.error, chunks=len(prepared.passages),
     )
     db.session.add(document)
@@ -105,7 +105,7 @@ def embed_or_log(embedder: OpenAICompatibleEmbeddings | None, texts: Sequence[st
         return None
 
 
-def get_document_for(actor: User, ref: Ref) -> Document:
+def get_document_for(actor: Caller, ref: Ref) -> Document:
     """The document `ref` names if the actor is a member of its organisation; else NotFound."""
     document = find_by_ref(Document, ref)
     if document is None or not is_member(actor, document.organisation_id):
@@ -113,7 +113,7 @@ def get_document_for(actor: User, ref: Ref) -> Document:
     return document
 
 
-def list_documents(actor: User, page: Window, *, search: str | None = None) -> dict[str, Any]:
+def list_documents(actor: Caller, page: Window, *, search: str | None = None) -> dict[str, Any]:
     """The active organisation's documents, newest first; none without an active organisation."""
     organisation_id = active_organisation_id(actor)
     stmt = select(Document).where(Document.organisation_id == organisation_id)
@@ -123,7 +123,7 @@ def list_documents(actor: User, page: Window, *, search: str | None = None) -> d
     return paginate(stmt.order_by(Document.created.desc(), Document.id.desc()), page)
 
 
-def delete_document(actor: User, document: Document) -> None:
+def delete_document(actor: Caller, document: Document) -> None:
     """Remove a document and its passages; only its uploader or the organisation's owner may.
 
     Raises Forbidden for other members.

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ..errors import BadRequest, NotFound
 from ..extensions import db
-from ..models import Feedback, Message, User
+from ..models import Caller, Feedback, Message
 from .conversations import get_conversation_for
 from .lookup import Ref, find_by_ref
 
@@ -24,7 +24,7 @@ class Unchanged(Enum):
 UNCHANGED: Final = Unchanged.UNCHANGED
 
 
-def get_message_for(actor: User, conversation_ref: Ref, message_ref: Ref) -> Message:
+def get_message_for(actor: Caller, conversation_ref: Ref, message_ref: Ref) -> Message:
     """The message `message_ref` (id or uuid) of a conversation the actor may change.
 
     Raises what get_conversation_for raises, and NotFound when the message is not in that conversation.
@@ -36,7 +36,7 @@ def get_message_for(actor: User, conversation_ref: Ref, message_ref: Ref) -> Mes
     return message
 
 
-def give_feedback(actor: User, message: Message, *, feedback_type: object, comment: str | None | Unchanged = UNCHANGED,
+def give_feedback(actor: Caller, message: Message, *, feedback_type: object, comment: str | None | Unchanged = UNCHANGED,
                   issue_tag: str | None | Unchanged = UNCHANGED) -> Feedback:
     """Create or update the actor's feedback on an assistant message; UNCHANGED fields keep their value.
 
@@ -72,7 +72,7 @@ def give_feedback(actor: User, message: Message, *, feedback_type: object, comme
     return feedback
 
 
-def remove_feedback(actor: User, message: Message) -> None:
+def remove_feedback(actor: Caller, message: Message) -> None:
     """Delete the actor's feedback on the message; raises NotFound when there is none."""
     feedback = find_feedback(actor, message)
     if feedback is None:
@@ -81,7 +81,7 @@ def remove_feedback(actor: User, message: Message) -> None:
     db.session.flush()
 
 
-def find_feedback(actor: User, message: Message) -> Feedback | None:
+def find_feedback(actor: Caller, message: Message) -> Feedback | None:
     return db.session.scalars(
         select(Feedback).where(Feedback.message_id == message.id, Feedback.user_id == actor.id)
     ).first()

@@ -7,34 +7,26 @@ from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..extensions import db
-from ..models import Agent, Conversation, Membership, Organisation, User
+from ..models import Agent, Caller, Conversation, Membership, Organisation, User
 from ..models.user import normalise_username
 from ..pagination import Window, count, paginate
 from .lookup import Ref, find_by_ref
 
 
-def membership_ids(actor: User) -> set[int]:
+def membership_ids(actor: User | Caller) -> set[int]:
     return set(db.session.scalars(select(Membership.organisation_id).where(Membership.user_id == actor.id)))
 
 
-def is_member(actor: User, organisation_id: int | None) -> bool:
+def is_member(actor: Caller, organisation_id: int | None) -> bool:
     if organisation_id is None:
         return False
     return db.session.get(Membership, (organisation_id, actor.id)) is not None
 
 
-def active_organisation(actor: User) -> Organisation | None:
+def active_organisation(actor: User | Caller) -> Organisation | None:
     """The stored active organisation if the user is still a member, else their oldest membership, else None."""
-    stmt = (
-        select(Organisation)
-        .join(Membership, Membership.organisation_id == Organisation.id)
-        .where(Membership.user_id == actor.id)
-    )
-    if actor.active_organisation_id is not None:
-        active = db.session.scalars(stmt.where(Organisation.id == actor.active_organisation_id)).first()
-        if active is not None:
-            return active
-    return db.session.scalars(stmt.order_by(Membership.created, Organisation.id)).first()
+    organisation_id = active_organisation_id(actor)
+    return None if organisation_id is None else db.session.get(Organisation, organisation_id)
 
 
 _memberships, _users = Membership.__table__, User.__table__
@@ -59,12 +51,12 @@ _ACTIVE_ORGANISATION_OF = select(ACTIVE_ORGANISATION_ID).where(_users.c.id == bi
 _KNOWN = "active_organisation"
 
 
-def note_active_organisation_id(actor: User, organisation_id: int | None) -> None:
+def note_active_organisation_id(actor: User | Caller, organisation_id: int | None) -> None:
     """Keep what ACTIVE_ORGANISATION_ID gave for the actor, read with them, until the session next writes."""
     db.session.info[_KNOWN] = (actor.id, actor.active_organisation_id, organisation_id)
 
 
-def active_organisation_id(actor: User) -> int | None:
+def active_organisation_id(actor: User | Caller) -> int | None:
     """What active_organisation(actor).id is, in one statement that loads no organisation (or none,
     when it was read with the actor and nothing has been written since)."""
     session = db.session
@@ -124,7 +116,7 @@ def create_organisation(actor: User, *, name: str, description: str | None = Non
     return organisation
 
 
-def get_organisation_for(actor: User, ref: Ref, *, owner_only: bool = False) -> Organisation:
+def get_organisation_for(actor: Caller, ref: Ref, *, owner_only: bool = False) -> Organisation:
     """The organisation `ref` names, if the actor is a member (or, with owner_only=True, its owner).
 
     Raises NotFound for an unknown organisation and for one the actor is not a member of (no tenant
@@ -138,12 +130,12 @@ def get_organisation_for(actor: User, ref: Ref, *, owner_only: bool = False) -> 
     return organisation
 
 
-def list_organisations(actor: User) -> list[Organisation]:
+def list_organisations(actor: Caller) -> list[Organisation]:
     """The actor's organisations, oldest membership first, loaded with what the wire shows."""
     return list(db.session.scalars(_organisations_of(actor)))
 
 
-def search_organisations(actor: User, query: str, page: Window) -> dict[str, Any]:
+def search_organisations(actor: Caller, query: str, page: Window) -> dict[str, Any]:
     """A page of the actor's organisations whose name contains `query` (any case), as list_organisations orders them.
 
     Only the actor's own: searching every tenant's organisations would tell one tenant what others hold.
@@ -154,7 +146,7 @@ def search_organisations(actor: User, query: str, page: Window) -> dict[str, Any
     return paginate(stmt, page)
 
 
-def _organisations_of(actor: User) -> Select[Organisation]:
+def _organisations_of(actor: Caller) -> Select[Organisation]:
     return (
         select(Organisation)
         .join(Membership, Membership.organisation_id == Organisation.id)
@@ -214,13 +206,13 @@ def _user_named(username: str) -> User:
     return user
 
 
-def shares_an_organisation(actor: User, user: User) -> bool:
+def shares_an_organisation(actor: Caller, user: User) -> bool:
     mine = select(Membership.organisation_id).where(Membership.user_id == actor.id)
     stmt = select(Membership.user_id).where(Membership.user_id == user.id, Membership.organisation_id.in_(mine))
     return db.session.scalar(stmt.limit(1)) is not None
 
 
-def join_organisation(actor: User, organisation: Organisation, username: str) -> User:
+def join_organisation(actor: Caller, organisation: Organisation, username: str) -> User:
     """The owner (checked by the caller) adds a user who already shares an organisation with them.
 
     Nobody's active organisation changes. Raises NotFound, the same for an unknown user and for one

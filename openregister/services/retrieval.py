@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import func, select, text
 
 from ..extensions import db
-from ..models import Agent, Document, Passage, User
+from ..models import Agent, Caller, Document, Passage
 from ..providers.embeddings import EmbeddingError, OpenAICompatibleEmbeddings, Vectors, from_bytes
 from .organisations import is_member
 
@@ -98,7 +98,7 @@ class RetrievalPlan:
     limit: int
 
 
-def plan_for(actor: User, organisation_id: int | None, query: str,
+def plan_for(actor: Caller, organisation_id: int | None, query: str,
              settings: RetrievalSettings | None) -> RetrievalPlan | None:
     """Retrieval from an organisation the actor belongs to; None when there is nothing to retrieve from."""
     if settings is None or organisation_id is None or not is_member(actor, organisation_id):

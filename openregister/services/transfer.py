@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from ..errors import ApiError, BadRequest
 from ..extensions import db
-from ..models import Conversation, Feedback, Message, User
+from ..models import Caller, Conversation, Feedback, Message
 from ..models.base import utcnow
 from ..pagination import count
 from ..schemas.base import isoformat
@@ -71,7 +71,7 @@ class ExportDocument(TypedDict):
     messages: list[ExportedMessage]
 
 
-def _exportable(actor: User) -> Select[Conversation]:
+def _exportable(actor: Caller) -> Select[Conversation]:
     """The actor's conversations in the active organisation, archived ones included."""
     return select(Conversation).where(
         Conversation.user_id == actor.id,
@@ -79,11 +79,11 @@ def _exportable(actor: User) -> Select[Conversation]:
     )
 
 
-def count_exportable(actor: User) -> int:
+def count_exportable(actor: Caller) -> int:
     return count(_exportable(actor))
 
 
-def _documents(actor: User, conversations: Sequence[Conversation], exported: str) -> list[ExportDocument]:
+def _documents(actor: Caller, conversations: Sequence[Conversation], exported: str) -> list[ExportDocument]:
     """The export documents of a batch of conversations: two queries, whatever the batch's size."""
     ids = [conversation.id for conversation in conversations]
     messages = db.session.execute(
@@ -128,12 +128,12 @@ def _documents(actor: User, conversations: Sequence[Conversation], exported: str
     ]
 
 
-def export_document(actor: User, conversation: Conversation) -> ExportDocument:
+def export_document(actor: Caller, conversation: Conversation) -> ExportDocument:
     """One conversation (that the caller may read) as an export document."""
     return _documents(actor, [conversation], isoformat(utcnow()))[0]
 
 
-def export_lines(actor: User, *, batch_size: int = EXPORT_BATCH_SIZE) -> Iterator[str]:
+def export_lines(actor: Caller, *, batch_size: int = EXPORT_BATCH_SIZE) -> Iterator[str]:
     """Every exportable conversation as one NDJSON line, read batch by batch (keyset on the id), so that
     memory stays flat however many there are."""
     exported = isoformat(utcnow())
@@ -223,7 +223,7 @@ def read_import(body: bytes, media_type: str, loads: Callable[[bytes], Any]) -> 
     return [_ours(0, data)]
 
 
-def import_conversations(actor: User, documents: Iterable[ImportedConversation]) -> list[Conversation]:
+def import_conversations(actor: Caller, documents: Iterable[ImportedConversation]) -> list[Conversation]:
     """Create the documents' conversations for the actor in the active organisation; flushes, never commits."""
     organisation_id = active_organisation_id(actor)
     now = utcnow()
@@ -234,7 +234,7 @@ def import_conversations(actor: User, documents: Iterable[ImportedConversation])
         if agent_uuid and not agent_uuid.isdigit():
             agent = find_usable_agent(actor, agent_uuid)
         conversation = Conversation(
-            title=document["title"], user=actor, organisation_id=organisation_id,
+            title=document["title"], user_id=actor.id, organisation_id=organisation_id,
             agent_id=agent.id if agent else None, metadata_=document.get("metadata") or {},
             created=document.get("created") or now, updated=document.get("updated") or document.get("created") or now,
             deleted_at=document.get("deleted_at"),

@@ -5,9 +5,14 @@ from sqlalchemy.orm import selectinload
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
-from ..models import Agent, AppPassword, Conversation, Feedback, Membership, Organisation, User
+from ..models import Agent, AppPassword, Caller, Conversation, Feedback, Membership, Organisation, User
 from ..models.user import hash_app_password, normalise_username
 from .organisations import add_member, create_organisation
+
+
+def user_of(caller: Caller) -> User:
+    """The caller's User, for a service that changes them (their active organisation, their memberships)."""
+    return db.session.get_one(User, caller.id)
 
 
 def find_user(username: str) -> User | None:
