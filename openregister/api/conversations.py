@@ -1,3 +1,4 @@
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app, url_for
@@ -44,10 +45,10 @@ class Conversations(MethodView):
     @bp.arguments(ConversationCreateSchema)
     @bp.response(201, ConversationSchema)
     @transactional
-    def post(self, data: dict[str, Any]) -> tuple[Conversation, dict[str, str]]:
+    def post(self, data: dict[str, Any]) -> tuple[SimpleNamespace, dict[str, str]]:
         """Create a conversation, optionally with an agent."""
         agent = service.resolve_agent(current_user(), agent_uuid=data.get("agent_uuid"), agent_id=data.get("agent_id"))
-        conversation = service.create_conversation(
+        conversation = service.insert_conversation(
             current_user(), title=data.get("title"), metadata=data.get("metadata_"), agent=agent
         )
         return conversation, {"Location": url_for(".ConversationByRef", ref=conversation.uuid)}

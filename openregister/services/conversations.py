@@ -1,9 +1,10 @@
 import re
+from types import SimpleNamespace
 from datetime import datetime
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Integer, Row, bindparam, insert, select
+from sqlalchemy import ColumnElement, Integer, Row, Table, bindparam, insert, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import BadRequest, Forbidden, NotFound
@@ -70,6 +71,11 @@ CONVERSATION_ROW = select(
 )
 MESSAGE_ROW = select(
     *(_messages.c[name] for name in ("id", "uuid", "conversation_id", "role", "content", "sources", "created"))
+)
+
+
+_INSERT_CONVERSATION = insert(cast(Table, _conversations)).returning(
+    *(_conversations.c[name] for name in ("id", "uuid", "slug", "created", "updated"))
 )
 
 
@@ -157,22 +163,25 @@ def resolve_agent(actor: Caller, *, agent_uuid: str | None = None, agent_id: int
 
 def create_conversation(actor: Caller, *, title: str | None = None, metadata: dict[str, Any] | None = None,
                         agent: Agent | None = None) -> Conversation:
-    """A conversation in the actor's active organisation; no title means a unique default one."""
+    """A conversation in the actor's active organisation, for services that go on to change it."""
+    return db.session.get_one(Conversation, insert_conversation(actor, title=title, metadata=metadata, agent=agent).id)
+
+
+def insert_conversation(actor: Caller, *, title: str | None = None, metadata: dict[str, Any] | None = None,
+                        agent: Agent | None = None) -> SimpleNamespace:
+    """A conversation in the actor's active organisation, as the wire shows it; no title means a unique
+    default one. One INSERT ... RETURNING of what the database and the columns' defaults chose, no
+    unit of work (the counters and the search index follow by trigger)."""
     agent_id = agent.id if agent else None
-    title = title.strip() if title and title.strip() else unique_title(actor, agent_id, DEFAULT_TITLE)
-    conversation = Conversation(
-        title=title,
-        user_id=actor.id,
-        organisation_id=active_organisation_id(actor),
-        agent_id=agent_id,
-        metadata_=metadata or {},
-    )
-    db.session.add(conversation)
-    db.session.flush()
-    # What the insert made them, known without reading them back: no messages yet, the actor's name.
-    set_committed_value(conversation, "message_count", 0)
-    set_committed_value(conversation, "owner_name", actor.username)
-    return conversation
+    metadata = metadata or {}
+    values = {
+        "title": title.strip() if title and title.strip() else unique_title(actor, agent_id, DEFAULT_TITLE),
+        "user_id": actor.id, "organisation_id": active_organisation_id(actor), "agent_id": agent_id,
+    }
+    chosen = db.session.execute(_INSERT_CONVERSATION, {**values, "metadata": metadata}).one()
+    # The rest is known without reading it back: the metadata as given, not archived, no messages, the actor's name.
+    return SimpleNamespace(**values, **chosen._mapping, metadata_=metadata, deleted_at=None, message_count=0,
+                           owner_name=actor.username)
 
 
 def update_conversation(conversation: Conversation, *, title: str | None = None,
