@@ -1,4 +1,3 @@
-from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app, url_for
@@ -45,7 +44,7 @@ class Conversations(MethodView):
     @bp.arguments(ConversationCreateSchema)
     @bp.response(201, ConversationSchema)
     @transactional
-    def post(self, data: dict[str, Any]) -> tuple[SimpleNamespace, dict[str, str]]:
+    def post(self, data: dict[str, Any]) -> tuple[service.InsertedConversation, dict[str, str]]:
         """Create a conversation, optionally with an agent."""
         agent = service.resolve_agent(current_user(), agent_uuid=data.get("agent_uuid"), agent_id=data.get("agent_id"))
         conversation = service.insert_conversation(

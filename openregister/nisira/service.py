@@ -19,7 +19,13 @@ from ..models import Caller, Conversation, Feedback, Message, User
 from ..models.base import utcnow
 from ..pagination import Window
 from ..services.chat import Exchange, Question, store_question
-from ..services.conversations import create_conversation, get_conversation_for, list_conversations, page_messages
+from ..services.conversations import (
+    InsertedMessage,
+    create_conversation,
+    get_conversation_for,
+    list_conversations,
+    page_messages,
+)
 from ..services.feedback import UNCHANGED, Unchanged, find_feedback, give_feedback, remove_feedback
 from ..services.lookup import find_by_ref
 from ..services.retrieval import RetrievalSettings
@@ -32,7 +38,7 @@ TITLE_LENGTH = 50
 class RatedMessage:
     """A message with the caller's rating of it, which NISIRA's message object carries."""
 
-    message: Message
+    message: Message | InsertedMessage
     rating: str | None = None
     issue_tag: str = NO_ISSUE
 

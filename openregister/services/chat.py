@@ -22,6 +22,7 @@ from ..providers.embeddings import OpenAICompatibleEmbeddings
 from ..providers.pacing import paced
 from .agents import find_usable_agent, may_use
 from .conversations import (
+    InsertedMessage,
     add_message,
     archive_conversation,
     create_conversation,
@@ -59,7 +60,7 @@ class Question:
     """A stored question and what asking it takes; `started` and `history_seconds` feed the timings."""
 
     conversation_id: int
-    user_message_id: int
+    user_message: InsertedMessage
     request: ProviderRequest
     started: float
     history_seconds: float
@@ -80,8 +81,8 @@ class Exchange:
     """One question and its answer, with how long the steps took (in seconds)."""
 
     conversation: Conversation
-    user_message: Message
-    assistant_message: Message
+    user_message: InsertedMessage
+    assistant_message: InsertedMessage
     timings: dict[str, float]
 
 
@@ -115,7 +116,7 @@ def store_question(
         retrieval = plan_for(actor, agent.organisation_id or conversation.organisation_id, message, settings)
     return Question(
         conversation_id=conversation.id,
-        user_message_id=user_message.id,
+        user_message=user_message,
         request=provider_request(agent, history),
         started=started,
         history_seconds=time.perf_counter() - loading,
@@ -140,14 +141,14 @@ def retrieve_passages(question: Question, embedder: OpenAICompatibleEmbeddings |
 
 class StoredQuestion(TypedDict):
     conversation: Conversation | None
-    user_message: Message | None
+    user_message: InsertedMessage
 
 
 def stored_question(question: Question) -> StoredQuestion:
     """The stored question, as the `start` event of a stream shows it: its conversation and message."""
     return {
         "conversation": db.session.get(Conversation, question.conversation_id),
-        "user_message": db.session.get(Message, question.user_message_id),
+        "user_message": question.user_message,
     }
 
 
@@ -246,7 +247,6 @@ def store_answer(actor: Caller, question: Question, answer: Answer) -> Exchange:
     assistant_message = add_message(question.conversation_id, "assistant", answer.reply.content, answer.reply.sources)
     # Read again, answer included: its title may have changed meanwhile too.
     conversation = db.session.get_one(Conversation, question.conversation_id, populate_existing=True)
-    user_message = db.session.get_one(Message, question.user_message_id)
     if is_default_title(conversation.title) and is_first_exchange(conversation):
         conversation.title = unique_title(actor, conversation.agent_id, title_from(first_question(conversation)))
         db.session.flush()
@@ -255,7 +255,7 @@ def store_answer(actor: Caller, question: Question, answer: Answer) -> Exchange:
         "llm": answer.seconds,
         "total": time.perf_counter() - question.started,
     }
-    return Exchange(conversation, user_message, assistant_message, timings)
+    return Exchange(conversation, question.user_message, assistant_message, timings)
 
 
 def conversation_to_chat_in(actor: Caller, *, conversation_ref: Ref | None = None, agent_ref: Ref | None = None) -> Conversation:

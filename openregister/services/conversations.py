@@ -1,11 +1,10 @@
 import re
-from types import SimpleNamespace
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Integer, Row, Table, bindparam, insert, select
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import BadRequest, Forbidden, NotFound
 from ..extensions import db
@@ -20,6 +19,35 @@ from .search import SortKey, search_conversations, search_messages
 from .search_text import Query, query_words
 
 DEFAULT_TITLE = "New Conversation"
+
+
+# Rows as inserted, with the values the wire shows: the write paths answer from these, loading no ORM objects.
+@dataclass(frozen=True, slots=True)
+class InsertedConversation:
+    id: int
+    uuid: str
+    slug: str
+    title: str
+    user_id: int
+    owner_name: str
+    organisation_id: int | None
+    agent_id: int | None
+    metadata_: dict[str, Any]
+    deleted_at: None
+    created: datetime
+    updated: datetime
+    message_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class InsertedMessage:
+    id: int
+    uuid: str
+    conversation_id: int
+    role: str
+    content: str
+    sources: list[dict[str, Any]]
+    created: datetime
 
 
 def get_conversation_for(actor: Caller, ref: Ref, *, write: bool = False) -> Conversation:
@@ -77,6 +105,7 @@ MESSAGE_ROW = select(
 _INSERT_CONVERSATION = insert(cast(Table, _conversations)).returning(
     *(_conversations.c[name] for name in ("id", "uuid", "slug", "created", "updated"))
 )
+_INSERT_MESSAGE = insert(cast(Table, _messages)).returning(*(_messages.c[name] for name in ("id", "uuid", "created")))
 
 
 def _scope(user_id: Any, organisation_id: Any, archived: bool | None) -> list[ColumnElement[bool]]:
@@ -168,20 +197,25 @@ def create_conversation(actor: Caller, *, title: str | None = None, metadata: di
 
 
 def insert_conversation(actor: Caller, *, title: str | None = None, metadata: dict[str, Any] | None = None,
-                        agent: Agent | None = None) -> SimpleNamespace:
+                        agent: Agent | None = None) -> InsertedConversation:
     """A conversation in the actor's active organisation, as the wire shows it; no title means a unique
     default one. One INSERT ... RETURNING of what the database and the columns' defaults chose, no
     unit of work (the counters and the search index follow by trigger)."""
     agent_id = agent.id if agent else None
+    title = title.strip() if title and title.strip() else unique_title(actor, agent_id, DEFAULT_TITLE)
+    organisation_id = active_organisation_id(actor)
     metadata = metadata or {}
-    values = {
-        "title": title.strip() if title and title.strip() else unique_title(actor, agent_id, DEFAULT_TITLE),
-        "user_id": actor.id, "organisation_id": active_organisation_id(actor), "agent_id": agent_id,
-    }
-    chosen = db.session.execute(_INSERT_CONVERSATION, {**values, "metadata": metadata}).one()
-    # The rest is known without reading it back: the metadata as given, not archived, no messages, the actor's name.
-    return SimpleNamespace(**values, **chosen._mapping, metadata_=metadata, deleted_at=None, message_count=0,
-                           owner_name=actor.username)
+    chosen = db.session.execute(_INSERT_CONVERSATION, {
+        "title": title, "user_id": actor.id, "organisation_id": organisation_id, "agent_id": agent_id,
+        "metadata": metadata,
+    }).one()
+    # The rest is known without reading it back: the metadata as given (PostgreSQL's JSONB would
+    # return its keys reordered), not archived, no messages, the actor's name.
+    return InsertedConversation(
+        id=chosen.id, uuid=chosen.uuid, slug=chosen.slug, title=title, user_id=actor.id, owner_name=actor.username,
+        organisation_id=organisation_id, agent_id=agent_id, metadata_=metadata, deleted_at=None,
+        created=chosen.created, updated=chosen.updated, message_count=0,
+    )
 
 
 def update_conversation(conversation: Conversation, *, title: str | None = None,
@@ -225,16 +259,17 @@ def delete_conversation(conversation: Conversation) -> bool:
     return True
 
 
-def add_message(conversation_id: int, role: str, content: str, sources: list[dict[str, Any]] | None = None) -> Message:
-    """A new message in the conversation, inserted at once (one INSERT ... RETURNING, no unit of work)."""
+def add_message(conversation_id: int, role: str, content: str,
+                sources: list[dict[str, Any]] | None = None) -> InsertedMessage:
+    """A new message in the conversation: one INSERT ... RETURNING of what the columns' defaults chose,
+    no unit of work (the counters and the search index follow by trigger)."""
     sources = sources or []
-    message: Message = db.session.scalars(
-        insert(Message).returning(Message),
-        [{"conversation_id": conversation_id, "role": role, "content": content, "sources": sources}],
-    ).one()
-    # The sources as given, as a flushed object keeps them: PostgreSQL's JSONB returns their keys reordered.
-    set_committed_value(message, "sources", sources)
-    return message
+    chosen = db.session.execute(_INSERT_MESSAGE, {
+        "conversation_id": conversation_id, "role": role, "content": content, "sources": sources,
+    }).one()
+    # The sources as given: PostgreSQL's JSONB would return their keys reordered.
+    return InsertedMessage(id=chosen.id, uuid=chosen.uuid, conversation_id=conversation_id, role=role, content=content,
+                           sources=sources, created=chosen.created)
 
 
 def latest_messages(conversation: Conversation | Row[Any], limit: int) -> list[Row[Any]]:
