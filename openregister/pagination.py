@@ -70,7 +70,7 @@ def paginate(listing: Select[Any] | Listing, page: Window, params: Mapping[str, 
     if isinstance(listing, Select):
         listing = Listing.of(listing, entities=True)
     found = db.session.execute(listing.rows, {**(params or {}), "limit": page.limit, "offset": page.offset})
-    results = list(found.scalars() if listing.entities else found)
+    results = found.scalars().all() if listing.entities else found.all()
     total = db.session.execute(listing.count, params).scalar_one()
     return {
         "results": results,
