@@ -7,9 +7,9 @@ open, and store the answer in a second short transaction.
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
@@ -228,25 +228,23 @@ def ask(question: Question, settings: LlmSettings) -> Answer:
 def store_answer(actor: Caller, question: Question, answer: Answer) -> Exchange:
     """Store the answer with its question, title a first exchange, and mark the conversation updated.
 
-    The conversation is re-read, since it may have changed while the provider answered. One that was
+    The conversation is read afresh, since it may have changed while the provider answered. One that was
     deleted meanwhile (with the question) gets no answer: raises NotFound. One that was archived
     meanwhile still gets it, next to the question it answers.
     """
     # Marking it updated first locks the row (the database, on SQLite) until the answer is committed,
-    # so it cannot be deleted between this check and the insert.
-    # An UPDATE's result is a CursorResult (it has a rowcount); Session.execute is typed for any statement.
-    touched = cast(CursorResult[Any], db.session.execute(
-        update(Conversation).where(Conversation.id == question.conversation_id).values(updated=utcnow()),
-        execution_options={"synchronize_session": False},
-    ))
-    if touched.rowcount == 0:
+    # so it cannot be deleted (nor renamed) between this check and the insert; it comes back as it is now.
+    conversation = db.session.scalars(
+        update(Conversation).where(Conversation.id == question.conversation_id).values(updated=utcnow())
+        .returning(Conversation),
+        execution_options={"populate_existing": True},
+    ).one_or_none()
+    if conversation is None:
         raise NotFound(
             "Conversation not found", "The conversation was deleted while the agent was answering.",
             code="conversation_not_found",
         )
     assistant_message = add_message(question.conversation_id, "assistant", answer.reply.content, answer.reply.sources)
-    # Read again, answer included: its title may have changed meanwhile too.
-    conversation = db.session.get_one(Conversation, question.conversation_id, populate_existing=True)
     if is_default_title(conversation.title) and is_first_exchange(conversation):
         conversation.title = unique_title(actor, conversation.agent_id, title_from(first_question(conversation)))
         db.session.flush()
