@@ -64,14 +64,16 @@ class Listing:
         return cls(rows=paged, count=count_of(stmt), entities=entities)
 
 
-def paginate(listing: Select[Any] | Listing, page: Window, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def paginate(listing: Select[Any] | Listing, page: Window, params: Mapping[str, Any] | None = None, *,
+             total: int | None = None) -> dict[str, Any]:
     """{"results", "total", "limit", "offset", "has_more"}: for an ordered select of one entity, or a
-    `Listing` run with its bound `params`."""
+    `Listing` run with its bound `params`. `total`: the count, when the caller has read it already."""
     if isinstance(listing, Select):
         listing = Listing.of(listing, entities=True)
     found = db.session.execute(listing.rows, {**(params or {}), "limit": page.limit, "offset": page.offset})
     results = found.scalars().all() if listing.entities else found.all()
-    total = db.session.execute(listing.count, params).scalar_one()
+    if total is None:
+        total = db.session.execute(listing.count, params).scalar_one()
     return {
         "results": results,
         "total": total,

@@ -42,6 +42,10 @@ class Conversation(TimestampMixin, Model):
     messages: WriteOnlyMapped["Message"] = relationship(
         back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True
     )
+    if TYPE_CHECKING:
+        # Column properties that message.py adds, where the tables they read are known.
+        message_count: Mapped[int]
+        owner_name: Mapped[str]
 
     @property
     def is_archived(self) -> bool:

@@ -291,7 +291,9 @@ def page_messages(
     if words:
         result = search_messages(conversation, page, newest_first=order == "latest", query=Query(tuple(words)))
     else:
-        result = paginate(_message_listing(order == "latest"), page, {"conversation_id": conversation.id})
+        # The conversation was read with its message count: the page needs no count of its own.
+        result = paginate(_message_listing(order == "latest"), page, {"conversation_id": conversation.id},
+                          total=conversation.message_count)
     if order == "latest":
         result["results"] = list(reversed(result["results"]))
     result["has_more"] = page.offset + len(result["results"]) < result["total"]
