@@ -267,7 +267,7 @@ def authenticate() -> Caller:
 
 
 def require_user() -> None:
-    """before_request hook of every protected blueprint: sets g.current_user.
+    """before_request hook of every protected blueprint: sets g.current_user, which current_user() reads.
 
     A CORS preflight (OPTIONS) carries no credentials by design, and Flask answers it without a view.
     """

@@ -199,7 +199,7 @@ def document_body_requirement(doc: dict[str, Any]) -> None:
 
 
 def protected(name: str, import_name: str) -> Blueprint:
-    """A blueprint whose every route needs an authenticated user (g.current_user), documented as such."""
+    """A blueprint whose every route needs an authenticated user (auth.current_user()), documented as such."""
     bp = Blueprint(name, import_name)
     bp.before_request(require_user)
     bp.security = AUTHENTICATED
