@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from sqlalchemy.engine import make_url
 
 API_PREFIX = "/index.php/apps/openregister/api"
@@ -155,6 +156,10 @@ def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
     In-memory SQLite has one connection and no pool to size.
     """
     options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+    # JSON columns are read with orjson: it gives what json.loads gives for every document the API
+    # stores (64-bit integers, finite numbers, text without lone surrogates: http.StrictJSONProvider
+    # refuses the rest), several times faster; a page of 50 conversations reads 50 metadata objects.
+    options.setdefault("json_deserializer", orjson.loads)
     url = make_url(config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         return options
