@@ -3,7 +3,8 @@
 Against gunicorn with the default gunicorn.conf.py, a loopback provider answering each chat after
 1 to 3 s (uniformly at random). Each round measures list and show requests sent at a steady 25 a
 second, first alone, then while 64 clients keep a chat message each waiting on the provider. The
-p99 with the chats may be at most 5 times the p99 without them, and every chat must succeed.
+p99 with the chats may be at most 5 times the p99 without them (each the median of the rounds'), and
+every chat must succeed.
 """
 
 import itertools
@@ -102,7 +103,8 @@ def chat_storm(base: str, headers: dict, conversations: list[str], seconds: floa
 
 
 def long_transactions(engine) -> int:
-    """Sessions of the database in a transaction for a second or more: one spanning a provider wait would be."""
+    """Sessions of the database in a transaction for a second or more: one spanning a provider wait would
+    be, and so is a chat's insert waiting its turn on the organisation's counter row (README, "Performance")."""
     with engine.connect() as connection:
         return connection.scalar(text(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
