@@ -58,14 +58,16 @@ def app(shared_app):
 
 
 def empty_all_tables() -> None:
-    tables = db.metadata.sorted_tables
+    """Delete every row, children first, and on PostgreSQL start the ids at 1 again (as SQLite does once a
+    table is empty). Not TRUNCATE: on PostgreSQL it gives every table new files, some 80 ms a test
+    against 5 ms for these deletes, a minute and a half of a CI run."""
     with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
         if connection.dialect.name == "postgresql":
-            names = ", ".join(table.name for table in tables)
-            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-        else:
-            for table in reversed(tables):
-                connection.execute(table.delete())
+            connection.exec_driver_sql(
+                "SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S' AND relnamespace = current_schema()::regnamespace"
+            )
 
 
 @contextmanager

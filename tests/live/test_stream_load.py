@@ -7,77 +7,66 @@ sent at a steady 25 a second, first alone, then while 64 clients each keep a str
 next as soon as one is done). Every stream must end with `done`, all 64 must have been open at once,
 and list and show must stay within a bounded slowdown of their own latency without the streams
 (median of the rounds; p99 within 10 times or p50 within 5 times, lenient for a loaded 2-core machine).
-The provider and the 64 clients run in processes of their own.
+The provider, the 64 clients and the measuring client run in processes of their own.
 """
 
+import itertools
 import os
 import statistics
-import threading
 import time
 
 import httpx
 import pytest
 
-from .test_slow_llm import p99, steady_reads, storm_setting
+from .test_slow_llm import p99, storm_clients, storm_setting
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
 STREAMS = 64
-PHASE_SECONDS = 8
+PHASE_SECONDS = 5
 ROUNDS = 3
 MAX_P99_SLOWDOWN = 10
 MAX_P50_SLOWDOWN = 5
 QUESTION = "Stream this answer to me slowly, a word at a time, please"
 
 
-def stream_storm(base: str, headers: dict, conversations: list[str], seconds: float) -> dict:
-    """One client a conversation, each keeping a streamed send open (the next as soon as one ends) for
-    `seconds`. Runs in a process of its own; returns how each stream ended and the most open at once."""
-    stop = threading.Event()
-    lock = threading.Lock()
-    endings, open_now, most_open = [], 0, 0
+def stream_once(client: httpx.Client, uuid: str) -> tuple[int, str | None, float | None, float]:
+    """One streamed send: its status, how it ended, and when it started and ended (perf_counter)."""
+    started, ending = None, None
+    with client.stream("POST", "/chat/send", json={"conversation": uuid, "message": QUESTION},
+                       headers={"Accept": "text/event-stream"}) as response:
+        for line in response.iter_lines():
+            if line == "event: start":
+                started = time.perf_counter()
+            elif line in ("event: done", "event: error"):
+                ending = line.split()[-1]
+    return response.status_code, ending, started, time.perf_counter()
 
-    def sender(uuid):
-        nonlocal open_now, most_open
-        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-            while not stop.is_set():
-                ending = None
-                with client.stream("POST", "/chat/send", json={"conversation": uuid, "message": QUESTION},
-                                   headers={"Accept": "text/event-stream"}) as response:
-                    for line in response.iter_lines():
-                        if line == "event: start":
-                            with lock:
-                                open_now += 1
-                                most_open = max(most_open, open_now)
-                        elif line in ("event: done", "event: error"):
-                            ending = line.split()[-1]
-                    with lock:
-                        open_now -= 1
-                endings.append((response.status_code, ending))
 
-    threads = [threading.Thread(target=sender, args=(uuid,)) for uuid in conversations]
-    for thread in threads:
-        thread.start()
-    time.sleep(seconds)
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=120)
-    return {"endings": endings, "most_open": most_open}
+def stream_storm(base: str, headers: dict, conversations: list[str], seconds: float) -> list:
+    """Each conversation's client keeps a streamed send open, the next as soon as one ends, for `seconds`;
+    returns stream_once's outcome of every stream."""
+    return storm_clients(base, headers, conversations, seconds, stream_once)
+
+
+def most_open_at_once(outcomes: list) -> int:
+    """The most streams open at once, from when each started (its `start` event) and ended."""
+    events = sorted(event for _, _, started, ended in outcomes if started is not None
+                    for event in ((started, 1), (ended, -1)))
+    return max(itertools.accumulate(change for _, change in events), default=0)
 
 
 def test_64_streams_at_once_leave_list_and_show_responsive(tmp_path):
-    with storm_setting(tmp_path, "drip/0.25", "streaming-model", STREAMS, stream_storm) as (
-        server, headers, shown, chats, storms
-    ):
+    with storm_setting(tmp_path, "drip/0.25", "streaming-model", STREAMS, stream_storm) as setting:
         quiet, stormy, endings, most_open = [], [], [], []
         for _ in range(ROUNDS):
-            quiet.append(steady_reads(server, headers, shown, PHASE_SECONDS))
-            storm = storms.submit(stream_storm, server.base, headers, chats, PHASE_SECONDS + 2)
+            quiet.append(setting.reads(PHASE_SECONDS))
+            storm = setting.storm(PHASE_SECONDS + 2)
             time.sleep(1.5)  # every client has a stream open
-            stormy.append(steady_reads(server, headers, shown, PHASE_SECONDS))
-            outcome = storm.result(timeout=180)
-            endings += outcome["endings"]
-            most_open.append(outcome["most_open"])
+            stormy.append(setting.reads(PHASE_SECONDS))
+            outcomes = storm.result(timeout=180)
+            endings += [(status, ending) for status, ending, _, _ in outcomes]
+            most_open.append(most_open_at_once(outcomes))
 
     quiet_p99 = statistics.median(p99(phase) for phase in quiet)
     stormy_p99 = statistics.median(p99(phase) for phase in stormy)
