@@ -105,21 +105,25 @@ def store_question(
     if not message or not message.strip():
         raise BadRequest("Missing message", "Send the text of your message in `message`.", code="missing_message")
     conversation = conversation_to_chat_in(actor, conversation_ref=conversation_ref, agent_ref=agent_ref)
-    user_message = add_message(conversation.id, "user", message)
     loading = time.perf_counter()
-    history = tuple(ChatMessage(role=m.role, content=m.content) for m in latest_messages(conversation, HISTORY_SIZE))
+    earlier = latest_messages(conversation, HISTORY_SIZE - 1)
+    history = (*(ChatMessage(role=m.role, content=m.content) for m in earlier), ChatMessage(role="user", content=message))
+    history_seconds = time.perf_counter() - loading
     agent = conversation.agent
     if agent is None:
         retrieval = plan_for(actor, conversation.organisation_id, message, without_agent)
     else:
         settings = settings_for(agent, include_files=include_files, num_sources=num_sources)
         retrieval = plan_for(actor, agent.organisation_id or conversation.organisation_id, message, settings)
+    # Inserted last: its trigger holds the organisation's counter row until this transaction commits,
+    # so that concurrent chats in one organisation wait on each other for the commit only.
+    user_message = add_message(conversation.id, "user", message)
     return Question(
         conversation_id=conversation.id,
         user_message=user_message,
         request=provider_request(agent, history),
         started=started,
-        history_seconds=time.perf_counter() - loading,
+        history_seconds=history_seconds,
         retrieval=retrieval,
     )
 
