@@ -78,7 +78,7 @@ def _check_structure(value: object) -> None:
 class StrictJSONProvider(DefaultJSONProvider):
     """Every JSON body, in both dialects, is read here: it refuses, with a 400 that names the problem,
     what Python's json would accept but nothing after it can store or serve: NaN and Infinity, numbers
-    past 64 bits, nesting past MAX_JSON_DEPTH levels, lone surrogates and NUL."""
+    of more than MAX_JSON_NUMBER_LENGTH digits, nesting past MAX_JSON_DEPTH levels, lone surrogates and NUL."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         try:
