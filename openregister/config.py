@@ -94,7 +94,7 @@ class DefaultConfig:
     DIALECTS = "openregister.nisira"
 
     # Flask and extensions
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
     API_TITLE = "OpenRegister conversations API"
     API_VERSION = VERSION
     OPENAPI_VERSION = "3.0.3"
@@ -166,13 +166,17 @@ def read_json_column(text: str | bytes) -> Any:
 
 
 def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
-    """SQLAlchemy's engine options, with the pool sized by DATABASE_POOL_SIZE and DATABASE_MAX_CONNECTIONS.
+    """SQLAlchemy's engine options: pre-ping on a database server, the pool sized by DATABASE_POOL_SIZE and
+    DATABASE_MAX_CONNECTIONS.
 
     In-memory SQLite has one connection and no pool to size.
     """
     options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
     options.setdefault("json_deserializer", read_json_column)
     url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    # A pooled connection to a server may have been closed by it (a restart, an idle timeout): test each
+    # one as it leaves the pool. A SQLite connection is a file this process holds open: nothing closes it.
+    options.setdefault("pool_pre_ping", url.get_backend_name() != "sqlite")
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         return options
     most = config["DATABASE_MAX_CONNECTIONS"]
