@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .database import unit_of_work
+from .database import read, unit_of_work
 from .errors import Unauthorized
 from .extensions import db
 from .http import NUL
@@ -163,7 +163,8 @@ def user_from_token(token: str, kind: str = ACCESS) -> Caller:
         if user is not None and not user.disabled:
             caller = Caller.of(user)
     else:
-        found = db.session.execute(CALLER_BY_UUID, {"uuid": subject}).first()
+        rows = read(CALLER_BY_UUID, {"uuid": subject})
+        found = rows[0] if rows else None
         generation = claims.get("gen")
         if (found is not None and not found.disabled and type(generation) is int
                 and generation == found.token_generation):

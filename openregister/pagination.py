@@ -6,13 +6,14 @@ select built for the request or a `Listing` built once (the hot routes: building
 more than running it).
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import Integer, Select, bindparam, func
 
+from .database import read
 from .extensions import db
 
 
@@ -70,10 +71,14 @@ def paginate(listing: Select[Any] | Listing, page: Window, params: Mapping[str, 
     `Listing` run with its bound `params`. `total`: the count, when the caller has read it already."""
     if isinstance(listing, Select):
         listing = Listing.of(listing, entities=True)
-    found = db.session.execute(listing.rows, {**(params or {}), "limit": page.limit, "offset": page.offset})
-    results = found.scalars().all() if listing.entities else found.all()
+    params = params or {}
+    window_params = {**params, "limit": page.limit, "offset": page.offset}
+    if listing.entities:
+        results: Sequence[Any] = db.session.execute(listing.rows, window_params).scalars().all()
+    else:
+        results = read(listing.rows, window_params)
     if total is None:
-        total = db.session.execute(listing.count, params).scalar_one()
+        total = read(listing.count, params)[0][0]
     return {
         "results": results,
         "total": total,

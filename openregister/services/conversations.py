@@ -6,6 +6,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Integer, Row, Table, bindparam, insert, select
 
+from ..database import read
 from ..errors import BadRequest, Forbidden, NotFound
 from ..extensions import db
 from ..models import Agent, Caller, Conversation, Message
@@ -274,10 +275,8 @@ def add_message(conversation_id: int, role: str, content: str,
 
 def latest_messages(conversation: Conversation | Row[Any], limit: int) -> list[Row[Any]]:
     """The newest `limit` messages (rows), in chronological order."""
-    newest_first = db.session.execute(
-        _message_listing(True).rows, {"conversation_id": conversation.id, "limit": limit, "offset": 0}
-    )
-    return list(reversed(newest_first.all()))
+    newest_first = read(_message_listing(True).rows, {"conversation_id": conversation.id, "limit": limit, "offset": 0})
+    return list(reversed(newest_first))
 
 
 def page_messages(

@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, FromClause, Row, Select, bindparam, select
 from sqlalchemy.orm import QueryableAttribute
 
+from ..database import read
 from ..extensions import db
 from ..models.base import Model
 
@@ -63,7 +64,8 @@ def find_row_by_ref(stmt: Select[Any], table: FromClause, ref: Ref) -> Row[Any] 
     if found_key is None:
         return None
     column_name, value = found_key
-    return db.session.execute(_rows_by_column(stmt, table, column_name), {"ref": value}).first()
+    rows = read(_rows_by_column(stmt, table, column_name), {"ref": value})
+    return rows[0] if rows else None
 
 
 def equals_or_null(column: QueryableAttribute[T] | ColumnElement[T], value: T | None) -> ColumnElement[bool]:
