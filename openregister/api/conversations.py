@@ -19,7 +19,7 @@ from ..schemas.conversations import (
     MessageListArgsSchema,
     MessagePageSchema,
 )
-from ..schemas.base import WithValues
+from ..schemas.dumping import WithValues
 from ..services import conversations as service
 from . import protected
 

@@ -6,7 +6,8 @@ from ..auth import current_user
 from ..database import transactional
 from ..pagination import window
 from ..models import Organisation
-from ..schemas.base import MessageResponseSchema, WithValues
+from ..schemas.base import MessageResponseSchema
+from ..schemas.dumping import WithValues
 from ..schemas.organisations import (
     ActivatedSchema,
     ActiveOrganisationSchema,

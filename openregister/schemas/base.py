@@ -49,25 +49,6 @@ class Timestamp(fields.DateTime):
     dump_value = staticmethod(isoformat)
 
 
-class WithValues:
-    """A row, and values for its schema that depend on the request (who asks, what else was loaded).
-
-    The schema reads `values` first, then the row's attributes, so that nothing is set on the ORM object.
-    """
-
-    __slots__ = ("row", "values")
-
-    def __init__(self, row: object, **values: Any) -> None:
-        self.row = row
-        self.values = values
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.values[name]
-        except KeyError:
-            return getattr(self.row, name)
-
-
 class StrictBoolean(fields.Boolean):
     """true or false only: a JSON body has real booleans, so "yes" or 1 is a wrong type."""
 

@@ -16,6 +16,25 @@ from marshmallow import Schema, fields, missing
 from sqlalchemy import Row
 
 
+class WithValues:
+    """A row, and values for its schema that depend on the request (who asks, what else was loaded).
+
+    The schema reads `values` first, then the row's attributes, so that nothing is set on the ORM object.
+    """
+
+    __slots__ = ("row", "values")
+
+    def __init__(self, row: object, **values: Any) -> None:
+        self.row = row
+        self.values = values
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            return getattr(self.row, name)
+
+
 def _getter(key: str) -> Callable[[Any], Any]:
     """marshmallow.utils.get_value for a key without dots, for dicts, rows and plain objects."""
 
@@ -101,36 +120,44 @@ def _conversion(field: Any) -> Conversion | None:
 Plan = list[tuple[str, Callable[[Any], Any] | None, Callable[[Any], Any] | None, Conversion | None, Any]]
 
 
-def _row_dumper(plan: Plan, sources: list[str | None], labels: tuple[str, ...],
+def _row_dumper(plan: Plan, sources: list[str | None], labels: tuple[str, ...], value_names: tuple[str, ...],
                 run: Callable[[Plan, Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
     """row -> dict for rows with these column labels, as `run(plan, row)` gives it, in a function written
     out for these labels: a labelled value is taken by its position and converted inline. When every
-    key is sure to be there, the function returns one dict display."""
-    positions = {label: position for position, label in enumerate(labels)}
-    if len(positions) < len(labels) or any(step[4] is not None for step in plan):
+    key is sure to be there, the function returns one dict display. With `value_names`, the function
+    takes a WithValues of such a row with these values, which come before the row's columns."""
+    if len(set(labels)) < len(labels) or any(step[4] is not None for step in plan):
         return partial(run, plan)  # a label twice: reading it by name fails as it does for marshmallow
-    namespace: dict[str, Any] = {"missing": missing, "run": run, "plan": plan}
     # The row's values, unpacked once into locals c0, c1...: the expressions read them more than once.
-    lines = ["def dump_row(row):", "    " + "".join(f"c{position}, " for position in range(len(labels))) + "= row"]
+    expressions = {label: f"c{position}" for position, label in enumerate(labels)}
+    unpacked = "".join(f"c{position}, " for position in range(len(labels))) + "= row"
+    lines = ["def dump_row(obj):"]
+    if value_names:
+        lines += ["    row, values = obj.row, obj.values", f"    {unpacked}"]
+        lines += [f"    v{number} = values[{name!r}]" for number, name in enumerate(value_names)]
+        expressions.update({name: f"v{number}" for number, name in enumerate(value_names)})
+    else:
+        lines.append(f"    {unpacked.replace('= row', '= obj')}")
+    namespace: dict[str, Any] = {"missing": missing, "run": run, "plan": plan}
     items = []
     for number, ((key, get, convert, conversion, _), source) in enumerate(zip(plan, sources)):
         # Only where getattr(row, source) is the column: a label such as "count" names Row's method.
-        if source is not None and not hasattr(Row, source):
-            if source not in positions:
+        if source is not None and (source in value_names or not hasattr(Row, source)):
+            if source not in expressions:
                 continue  # getattr(row, source) fails, marshmallow's value is missing and the key is left out
             assert conversion is not None
             helper_names = [f"helper{number}_{index}" for index in range(len(conversion.helpers))]
             namespace.update(zip(helper_names, conversion.helpers))
-            items.append(f"{key!r}: {conversion.expression(f'c{positions[source]}', helper_names)}")
+            items.append(f"{key!r}: {conversion.expression(expressions[source], helper_names)}")
             continue
         # Read through the getter (a function field, or an attribute of Row's own): it may be missing,
         # and then marshmallow leaves the key out, as run() does.
         namespace[f"get{number}"], namespace[f"convert{number}"] = get, convert
-        lines += [f"    value{number} = get{number}(row)", f"    if value{number} is missing:",
-                  "        return run(plan, row)"]
+        lines += [f"    value{number} = get{number}(obj)", f"    if value{number} is missing:",
+                  "        return run(plan, obj)"]
         items.append(f"{key!r}: convert{number}(value{number})")
     lines.append("    return {" + ", ".join(items) + "}")
-    exec(compile("\n".join(lines), f"<dumper for {', '.join(labels)}>", "exec"), namespace)
+    exec(compile("\n".join(lines), f"<dumper for {', '.join(value_names + labels)}>", "exec"), namespace)
     dump_row: Callable[[Any], dict[str, Any]] = namespace["dump_row"]
     return dump_row
 
@@ -167,14 +194,14 @@ def compile_dumper(schema: Schema) -> "Dumper":
             plan.append((key, None, None, None, (field, attr_name)))
             sources.append(None)
     accessor = schema.get_attribute
-    # Rows of one statement share their labels: one function for each set of labels.
-    row_dumpers: dict[tuple[str, ...], Callable[[Any], dict[str, Any]]] = {}
+    # Rows of one statement share their labels: one function for each set of labels (and of values).
+    row_dumpers: dict[tuple[tuple[str, ...], tuple[str, ...]], Callable[[Any], dict[str, Any]]] = {}
 
-    def row_dumper(row: Row[Any]) -> Callable[[Any], dict[str, Any]]:
+    def row_dumper(row: Row[Any], value_names: tuple[str, ...] = ()) -> Callable[[Any], dict[str, Any]]:
         labels = row._fields
-        dumper = row_dumpers.get(labels)
+        dumper = row_dumpers.get((labels, value_names))
         if dumper is None:
-            dumper = row_dumpers[labels] = _row_dumper(plan, sources, labels, run)
+            dumper = row_dumpers[labels, value_names] = _row_dumper(plan, sources, labels, value_names, run)
         return dumper
 
     def run(steps: Plan, obj: Any) -> dict[str, Any]:
@@ -192,8 +219,11 @@ def compile_dumper(schema: Schema) -> "Dumper":
         return result
 
     def dump_one(obj: Any) -> dict[str, Any]:
-        if type(obj) is Row:
+        kind = type(obj)
+        if kind is Row:
             return row_dumper(obj)(obj)
+        if kind is WithValues and type(obj.row) is Row:
+            return row_dumper(obj.row, tuple(obj.values))(obj)
         return run(plan, obj)
 
     def dump_many(objs: Iterable[Any]) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Conversation, Message
 from ..models.search_index import ID_BITS
 from ..pagination import Window
-from ..schemas.base import WithValues
+from ..schemas.dumping import WithValues
 from .search_text import Query, snippet
 
 # The SQLite FTS5 query reads the last word's first letters from the prefix index (1 to 3 characters).
