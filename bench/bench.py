@@ -76,15 +76,20 @@ def seed(conversations: int, messages: int, others: int) -> User:
 CLOCK = time.thread_time
 
 
-def median_seconds(call, rounds: int) -> float:
-    for _ in range(min(20, rounds)):
-        call()
-    timings = []
-    for _ in range(rounds):
-        started = CLOCK()
-        call()
-        timings.append(CLOCK() - started)
-    return statistics.median(timings)
+def median_seconds(*calls, rounds: int, turns: int = 10) -> list[float]:
+    """The median time of each call, measured in turns (a block of rounds of each, then again), so that
+    the machine's changing speed falls on all of them alike."""
+    for call in calls:
+        for _ in range(min(20, rounds)):
+            call()
+    timings: list[list[float]] = [[] for _ in calls]
+    for _ in range(turns):
+        for call, samples in zip(calls, timings):
+            for _ in range(max(1, rounds // turns)):
+                started = CLOCK()
+                call()
+                samples.append(CLOCK() - started)
+    return [statistics.median(samples) for samples in timings]
 
 
 def request(app, method, path, headers, json=None):
@@ -213,27 +218,29 @@ def compare(options) -> None:
             ("show", "show", request(app, "get", f"{API}/conversations/{uuid}", headers)),
             ("messages", "messages", request(app, "get", f"{API}/conversations/{uuid}/messages?limit=50", headers)),
             ("create", "create", request(app, "post", f"{API}/conversations", headers, json={"title": "New"})),
-            ("chat send (offline)", "create", request(app, "post", f"{API}/chat/send", headers,
-                                                      json={"conversation": uuid, "message": "Hi"})),
+            ("chat send (offline)", "ours create", request(app, "post", f"{API}/chat/send", headers,
+                                                           json={"conversation": uuid, "message": "Hi"})),
             ("stats", None, request(app, "get", f"{API}/chat/stats", headers)),
         ]
         total = options.conversations * (options.others + 1)
         print(f"{total} conversations ({options.conversations} of the measured user) x {options.messages} messages, "
               f"median of {options.rounds} rounds")
         print(f"{'route':22} {'floor':>9} {'ours':>9} {'ratio':>7} {'SQL':>4} {'calls':>6}")
-        floor_seconds = {}
+        lines = []
+        ours_by_name = {name: call for name, _, call in cases}
         for name, floor_name, call in cases:
-            seconds = median_seconds(call, options.rounds)
-            floor = None
-            if floor_name:
-                floor = floor_seconds.get(floor_name) or median_seconds(by_hand[floor_name], options.rounds)
-                floor_seconds[floor_name] = floor
-            if name == "chat send (offline)":
-                floor = floor_seconds["ours create"]
-            floor_seconds["ours " + name] = seconds
+            if floor_name is None:
+                (seconds,), floor = median_seconds(call, rounds=options.rounds), None
+            else:
+                floor_call = ours_by_name["create"] if floor_name == "ours create" else by_hand[floor_name]
+                seconds, floor = median_seconds(call, floor_call, rounds=options.rounds)
             shown = f"{floor * 1000:7.2f}ms" if floor else " " * 9
             ratio = f"{seconds / floor:6.1f}x" if floor else " " * 7
-            print(f"{name:22} {shown} {seconds * 1000:7.2f}ms {ratio} {statements_of(call):4} {python_calls_of(call):6}")
+            lines.append((f"{name:22} {shown} {seconds * 1000:7.2f}ms {ratio}", call, python_calls_of(call)))
+        # Statements are counted last: once anything has listened to the engine's execution events,
+        # database.read asks on every statement whether anything still does.
+        for line, call, calls in lines:
+            print(f"{line} {statements_of(call):4} {calls:6}")
         print("(chat send's floor is our create)")
 
 
