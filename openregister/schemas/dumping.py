@@ -223,6 +223,8 @@ def compile_dumper(schema: Schema) -> "Dumper":
         if kind is Row:
             return row_dumper(obj)(obj)
         if kind is WithValues and type(obj.row) is Row:
+            if not obj.values:
+                return row_dumper(obj.row)(obj.row)
             return row_dumper(obj.row, tuple(obj.values))(obj)
         return run(plan, obj)
 
@@ -232,7 +234,7 @@ def compile_dumper(schema: Schema) -> "Dumper":
         dump_row: Callable[[Any], dict[str, Any]] = dump_one
         for obj in objs:
             if type(obj) is not Row:
-                dumped.append(run(plan, obj))
+                dumped.append(dump_one(obj))
                 continue
             if obj._parent is not result_of_rows:
                 # The rows of one result share its labels: looked up once for them all.
