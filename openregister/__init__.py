@@ -11,7 +11,7 @@ from .api import register_blueprints
 from .cli import register_cli
 from .config import MIGRATIONS_DIRECTORY, DefaultConfig, check_config, database_uri, engine_options, jwt_secret
 from .database import register_database
-from .http import StrictJSONProvider, register_logging, register_request_hooks, register_wsgi_middleware
+from .http import App, StrictJSONProvider, register_logging, register_request_hooks, register_wsgi_middleware
 from .errors import register_error_handlers
 from .extensions import api, db, migrate
 from .models.search_index import include_name as include_search_name, is_search_object
@@ -19,7 +19,7 @@ from .models.search_index import include_name as include_search_name, is_search_
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py and OPENREGISTER_* variables (or test_config)."""
-    app = Flask(
+    app = App(
         __name__,
         instance_relative_config=True,
         instance_path=os.environ.get("OPENREGISTER_INSTANCE_PATH"),

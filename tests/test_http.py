@@ -96,3 +96,29 @@ def test_pretty_urls_without_index_php_reach_the_same_routes(client, auth_header
     listed = client.get(f"{API}/conversations", headers=auth_headers(user)).get_json()
     assert [c["title"] for c in listed["results"]] == ["Pretty"]
     assert client.get("/apps/openregister/api/health").get_json()["status"] == "ok"
+
+
+async def _coroutine_view():
+    return "answer"
+
+
+def _plain_view():
+    return "answer"
+
+
+class _Views:
+    async def coroutine(self):
+        return "answer"
+
+    def plain(self):
+        return "answer"
+
+
+def test_coroutine_functions_still_run_through_async_to_sync(app, monkeypatch):
+    monkeypatch.setattr(app, "async_to_sync", lambda func: ("made sync", func))
+    views = _Views()
+    for _ in range(2):  # the second time from what was kept
+        assert app.ensure_sync(_coroutine_view) == ("made sync", _coroutine_view)
+        assert app.ensure_sync(views.coroutine) == ("made sync", views.coroutine)
+        assert app.ensure_sync(_plain_view) is _plain_view
+        assert app.ensure_sync(views.plain) == views.plain
