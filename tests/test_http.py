@@ -4,6 +4,7 @@ import json
 import logging
 
 import pytest
+from flask import request
 
 from openregister import create_app
 from openregister.extensions import db
@@ -122,3 +123,14 @@ def test_coroutine_functions_still_run_through_async_to_sync(app, monkeypatch):
         assert app.ensure_sync(views.coroutine) == ("made sync", views.coroutine)
         assert app.ensure_sync(_plain_view) is _plain_view
         assert app.ensure_sync(views.plain) == views.plain
+
+
+def test_query_parameters_get_as_werkzeug_does(app):
+    with app.test_request_context("/?limit=5&word=a&word=b&bad=x"):
+        args = request.args
+        assert args.get("missing") is None and args.get("missing", "default") == "default"
+        assert args.get("limit") == "5" and args.get("limit", type=int) == 5
+        assert args.get("bad", 7, type=int) == 7 and args.get("word") == "a"
+        assert args.getlist("word") == ["a", "b"]
+        with pytest.raises(KeyError):
+            args["missing"]
