@@ -97,9 +97,7 @@ def streamed_answer(question: service.Question, start: dict[str, Any]) -> Iterat
             return  # the client went away: no answer to store
         with unit_of_work():
             exchange = service.store_answer(actor, question, stream.answer())
-        with unit_of_work():
-            done = ChatResponseSchema().dump(exchange)
-        yield event("done", done)
+        yield event("done", ChatResponseSchema().dump(exchange))
     except ApiError as error:
         yield error_event(error)
     except Exception:

@@ -69,7 +69,7 @@ class ConversationByRef(MethodView):
     def get(self, ref: str) -> WithValues:
         """Show a conversation with its latest messages."""
         conversation = service.get_conversation_row_for(current_user(), ref)
-        messages = service.latest_messages(conversation, current_app.config["CONVERSATION_MESSAGES_LIMIT"])
+        messages = service.latest_messages(conversation.id, current_app.config["CONVERSATION_MESSAGES_LIMIT"])
         return WithValues(conversation, recent_messages=messages)
 
     @bp.arguments(ConversationUpdateSchema)

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Caller, Conversation, Feedback, Message, User
 from ..models.base import utcnow
 from ..pagination import Window
-from ..services.chat import Exchange, Question, store_question
+from ..services.chat import AnsweredConversation, Exchange, Question, store_question
 from ..services.conversations import (
     InsertedMessage,
     create_conversation,
@@ -71,7 +71,7 @@ class MessagePage(NisiraPage):
 
 
 class NisiraExchange(TypedDict):
-    conversation: Conversation
+    conversation: AnsweredConversation
     user_message: RatedMessage
     assistant_message: RatedMessage
 

@@ -7,9 +7,9 @@ open, and store the answer in a second short transaction.
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
@@ -25,8 +25,9 @@ from .conversations import (
     InsertedMessage,
     add_message,
     archive_conversation,
-    create_conversation,
     get_conversation_for,
+    get_conversation_row_for,
+    insert_conversation,
     is_default_title,
     latest_messages,
     page_messages,
@@ -71,6 +72,37 @@ class Question:
 
 
 @dataclass(frozen=True)
+class ChatConversation:
+    """The conversation a question goes to, as asking needs it."""
+
+    id: int
+    organisation_id: int | None
+    agent: Agent | None
+
+
+@dataclass(frozen=True)
+class AnsweredConversation:
+    """The conversation an answer was stored in, as the answer shows it."""
+
+    id: int
+    uuid: str
+    slug: str
+    title: str
+    agent_id: int | None
+
+
+_conversations = cast(Table, Conversation.__table__)
+# What sending to a conversation needs to know of it: who may, whether it is archived, its agent.
+_CHAT_TARGET = select(*(_conversations.c[name] for name in ("id", "user_id", "organisation_id", "agent_id", "deleted_at")))
+# Marks the conversation answered now and reads back what the answer shows of it.
+_MARK_ANSWERED = (
+    update(_conversations).where(_conversations.c.id == bindparam("conversation_id"))
+    .values(updated=bindparam("now"))
+    .returning(*(_conversations.c[name] for name in ("id", "uuid", "slug", "title", "agent_id")))
+)
+
+
+@dataclass(frozen=True)
 class Answer:
     reply: Reply
     seconds: float
@@ -80,7 +112,7 @@ class Answer:
 class Exchange:
     """One question and its answer, with how long the steps took (in seconds)."""
 
-    conversation: Conversation
+    conversation: AnsweredConversation
     user_message: InsertedMessage
     assistant_message: InsertedMessage
     timings: dict[str, float]
@@ -106,7 +138,7 @@ def store_question(
         raise BadRequest("Missing message", "Send the text of your message in `message`.", code="missing_message")
     conversation = conversation_to_chat_in(actor, conversation_ref=conversation_ref, agent_ref=agent_ref)
     loading = time.perf_counter()
-    earlier = latest_messages(conversation, HISTORY_SIZE - 1)
+    earlier = latest_messages(conversation.id, HISTORY_SIZE - 1)
     history = (*(ChatMessage(role=m.role, content=m.content) for m in earlier), ChatMessage(role="user", content=message))
     history_seconds = time.perf_counter() - loading
     agent = conversation.agent
@@ -238,20 +270,18 @@ def store_answer(actor: Caller, question: Question, answer: Answer) -> Exchange:
     """
     # Marking it updated first locks the row (the database, on SQLite) until the answer is committed,
     # so it cannot be deleted (nor renamed) between this check and the insert; it comes back as it is now.
-    conversation = db.session.scalars(
-        update(Conversation).where(Conversation.id == question.conversation_id).values(updated=utcnow())
-        .returning(Conversation),
-        execution_options={"populate_existing": True},
-    ).one_or_none()
-    if conversation is None:
+    marked = db.session.execute(_MARK_ANSWERED, {"conversation_id": question.conversation_id, "now": utcnow()}).first()
+    if marked is None:
         raise NotFound(
             "Conversation not found", "The conversation was deleted while the agent was answering.",
             code="conversation_not_found",
         )
+    conversation = AnsweredConversation(*marked)
     assistant_message = add_message(question.conversation_id, "assistant", answer.reply.content, answer.reply.sources)
-    if is_default_title(conversation.title) and is_first_exchange(conversation):
-        conversation.title = unique_title(actor, conversation.agent_id, title_from(first_question(conversation)))
-        db.session.flush()
+    if is_default_title(conversation.title) and is_first_exchange(conversation.id):
+        title = unique_title(actor, conversation.agent_id, title_from(first_question(conversation.id)))
+        db.session.execute(update(_conversations).where(_conversations.c.id == conversation.id).values(title=title))
+        conversation = replace(conversation, title=title)
     timings = {
         "history": question.history_seconds,
         "llm": answer.seconds,
@@ -260,20 +290,22 @@ def store_answer(actor: Caller, question: Question, answer: Answer) -> Exchange:
     return Exchange(conversation, question.user_message, assistant_message, timings)
 
 
-def conversation_to_chat_in(actor: Caller, *, conversation_ref: Ref | None = None, agent_ref: Ref | None = None) -> Conversation:
+def conversation_to_chat_in(
+    actor: Caller, *, conversation_ref: Ref | None = None, agent_ref: Ref | None = None
+) -> ChatConversation:
     """The actor's conversation `conversation_ref`, else a new one with the agent `agent_ref`.
 
     Raises BadRequest when neither is given, NotFound for an agent the actor may not use (private,
     inactive, elsewhere), Conflict for an archived conversation, and what get_conversation_for raises.
     """
     if conversation_ref:
-        conversation = get_conversation_for(actor, conversation_ref, write=True)
-        if conversation.is_archived:
+        conversation = get_conversation_row_for(actor, conversation_ref, write=True, stmt=_CHAT_TARGET)
+        if conversation.deleted_at is not None:
             raise Conflict(
                 "Conversation archived", "Restore the conversation before you send messages to it.",
                 code="conversation_archived",
             )
-        agent = conversation.agent
+        agent = None if conversation.agent_id is None else db.session.get(Agent, conversation.agent_id)
         # The sender must still be allowed the agent now: a member removed from its organisation
         # keeps their conversations, not the use of the organisation's agent.
         still_member = agent is not None and (agent.organisation_id is None or is_member(actor, agent.organisation_id))
@@ -283,12 +315,13 @@ def conversation_to_chat_in(actor: Caller, *, conversation_ref: Ref | None = Non
                 "Agent not found", "The agent of this conversation is no longer available to you.",
                 code="agent_not_found",
             )
-        return conversation
+        return ChatConversation(conversation.id, conversation.organisation_id, agent)
     if agent_ref:
         agent = find_usable_agent(actor, agent_ref)
         if agent is None or not agent.active:
             raise NotFound("Agent not found", f"No agent {agent_ref} that you may use.", code="agent_not_found")
-        return create_conversation(actor, agent=agent)
+        inserted = insert_conversation(actor, agent=agent)
+        return ChatConversation(inserted.id, inserted.organisation_id, agent)
     raise BadRequest(
         "Missing conversation or agentUuid", "Send `conversation` to continue one, or `agentUuid` to start one.",
         code="missing_conversation_or_agent"
@@ -301,16 +334,16 @@ def agent_base_url(agent: Agent) -> str | None:
     return base_url if isinstance(base_url, str) and base_url.strip() else None
 
 
-def is_first_exchange(conversation: Conversation) -> bool:
+def is_first_exchange(conversation_id: int) -> bool:
     """Whether the conversation holds exactly one answer (earlier questions may have failed)."""
-    answers = select(Message).where(Message.conversation_id == conversation.id, Message.role == "assistant")
+    answers = select(Message).where(Message.conversation_id == conversation_id, Message.role == "assistant")
     return count(answers) == 1
 
 
-def first_question(conversation: Conversation) -> str:
+def first_question(conversation_id: int) -> str:
     return db.session.scalars(
         select(Message.content)
-        .where(Message.conversation_id == conversation.id, Message.role == "user")
+        .where(Message.conversation_id == conversation_id, Message.role == "user")
         .order_by(Message.created, Message.id)
         .limit(1)
     ).one()

@@ -4,7 +4,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Integer, Row, Table, bindparam, insert, select
+from sqlalchemy import ColumnElement, Integer, Row, Select, Table, bindparam, insert, select
 
 from ..database import read
 from ..errors import BadRequest, Forbidden, NotFound
@@ -60,9 +60,11 @@ def get_conversation_for(actor: Caller, ref: Ref, *, write: bool = False) -> Con
     return _accessible(actor, ref, find_by_ref(Conversation, ref), write=write)
 
 
-def get_conversation_row_for(actor: Caller, ref: Ref) -> Row[Any]:
-    """As get_conversation_for, to read: the conversation as the wire shows it (CONVERSATION_ROW)."""
-    return _accessible(actor, ref, find_row_by_ref(CONVERSATION_ROW, _conversations, ref), write=False)
+def get_conversation_row_for(actor: Caller, ref: Ref, *, write: bool = False, stmt: Select[Any] | None = None) -> Row[Any]:
+    """As get_conversation_for, as a row of `stmt`: a select from the conversations built once, with their
+    user_id and organisation_id; by default the conversation as the wire shows it (CONVERSATION_ROW)."""
+    found = find_row_by_ref(CONVERSATION_ROW if stmt is None else stmt, _conversations, ref)
+    return _accessible(actor, ref, found, write=write)
 
 
 C = TypeVar("C", Conversation, Row[Any])
@@ -273,9 +275,9 @@ def add_message(conversation_id: int, role: str, content: str,
                            sources=sources, created=chosen.created)
 
 
-def latest_messages(conversation: Conversation | Row[Any], limit: int) -> list[Row[Any]]:
-    """The newest `limit` messages (rows), in chronological order."""
-    newest_first = read(_message_listing(True).rows, {"conversation_id": conversation.id, "limit": limit, "offset": 0})
+def latest_messages(conversation_id: int, limit: int) -> list[Row[Any]]:
+    """The newest `limit` messages (rows) of a conversation, in chronological order."""
+    newest_first = read(_message_listing(True).rows, {"conversation_id": conversation_id, "limit": limit, "offset": 0})
     return list(reversed(newest_first))
 
 
