@@ -126,5 +126,4 @@ class Messages(MethodView):
     @bp.errors(403, 404)
     def get(self, args: dict[str, Any], ref: str) -> dict[str, Any]:
         """Page through a conversation's messages, newest page first by default."""
-        conversation = service.get_conversation_row_for(current_user(), ref)
-        return service.page_messages(conversation, window(args), order=args["order"], search=args.get("search"))
+        return service.page_messages_for(current_user(), ref, window(args), order=args["order"], search=args.get("search"))

@@ -100,6 +100,10 @@ CONVERSATION_ROW = select(
     OWNER_NAME.label("owner_name"),
     MESSAGE_COUNT.label("message_count"),
 )
+# What paging a conversation's messages needs of it: who may read them, and how many there are.
+_CONVERSATION_TO_PAGE = select(
+    *(_conversations.c[name] for name in ("id", "user_id", "organisation_id")), MESSAGE_COUNT.label("message_count")
+)
 MESSAGE_ROW = select(
     *(_messages.c[name] for name in ("id", "uuid", "conversation_id", "role", "content", "sources", "created"))
 )
@@ -279,6 +283,13 @@ def latest_messages(conversation_id: int, limit: int) -> list[Row[Any]]:
     """The newest `limit` messages (rows) of a conversation, in chronological order."""
     newest_first = read(_message_listing(True).rows, {"conversation_id": conversation_id, "limit": limit, "offset": 0})
     return list(reversed(newest_first))
+
+
+def page_messages_for(actor: Caller, ref: Ref, page: Window, *, order: str = "latest",
+                      search: str | None = None) -> dict[str, Any]:
+    """A page of the messages of the conversation `ref` names, if the actor may read it (see page_messages)."""
+    conversation = get_conversation_row_for(actor, ref, stmt=_CONVERSATION_TO_PAGE)
+    return page_messages(conversation, page, order=order, search=search)
 
 
 def page_messages(
