@@ -78,11 +78,12 @@ def read(stmt: Select[Any], params: Mapping[str, Any]) -> Sequence[Row[Any]]:
     prepared_for_dialect = _prepared.get(connection.dialect)
     if prepared_for_dialect is None:
         prepared_for_dialect = _prepared.setdefault(connection.dialect, WeakKeyDictionary())
-    if stmt not in prepared_for_dialect:
+    try:
+        prepared = prepared_for_dialect[stmt]
+    except KeyError:
         result = connection.execute(stmt, params)
         prepared_for_dialect[stmt] = _prepare(result, params)
         return result.all()
-    prepared = prepared_for_dialect[stmt]
     if prepared is None or params.keys() != prepared.keys:
         return connection.execute(stmt, params).all()
     values = {**prepared.defaults, **params}
