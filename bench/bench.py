@@ -312,18 +312,7 @@ def scale(options) -> None:
           f"median of {options.rounds} rounds, small and large taking turns")
     print(f"{'route':26} {'small':>9} {'large':>9} {'ratio':>7}")
     for name, small_call in small_cases.items():
-        # Taking turns, so that a change in the load of a shared machine falls on both alike.
-        large_call = large_cases[name]
-        for _ in range(min(20, options.rounds)):
-            small_call()
-            large_call()
-        timings: tuple[list[float], list[float]] = ([], [])
-        for _ in range(options.rounds):
-            for call, times in ((small_call, timings[0]), (large_call, timings[1])):
-                started = CLOCK()
-                call()
-                times.append(CLOCK() - started)
-        small_median, large_median = (statistics.median(times) for times in timings)
+        small_median, large_median = median_seconds(small_call, large_cases[name], rounds=options.rounds)
         print(f"{name:26} {small_median * 1000:7.2f}ms {large_median * 1000:7.2f}ms "
               f"{large_median / small_median:6.2f}x", flush=True)
 
