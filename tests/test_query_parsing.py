@@ -59,3 +59,11 @@ def test_past_the_limit_the_kept_queries_are_forgotten(client, tenants, auth_hea
         assert client.get(f"{API}/conversations?limit={limit}", headers=headers).get_json()["limit"] == limit
     assert len(Blueprint.ARGUMENTS_PARSER._parsed_queries) <= 2
     assert [load["limit"] for load in loads] == ["1", "2", "3", "1"]
+
+
+def test_a_long_query_string_is_parsed_every_time(client, tenants, auth_headers, loads):
+    query = "limit=2&" + "x" * Blueprint.ARGUMENTS_PARSER.longest_query_kept
+    for _ in range(2):
+        response = client.get(f"{API}/conversations?{query}", headers=auth_headers(tenants["alice"]))
+        assert response.status_code == 200 and response.get_json()["limit"] == 2
+    assert len(loads) == 2 and not Blueprint.ARGUMENTS_PARSER._parsed_queries

@@ -49,21 +49,24 @@ class Parser(FlaskParser):
     A query string already parsed for a schema gives the same arguments again without parsing: the
     front ends ask ?limit=50 over and over, and loading a query schema costs a tenth of a list's answer.
     What a query schema gives depends on the query string alone (none of them reads anything else);
-    a query that fails is parsed, and refused, every time.
+    a query that fails is parsed, and refused, every time. Only short query strings are kept, and so
+    many, that what is kept stays under a megabyte whatever clients send.
     """
 
     DEFAULT_VALIDATION_STATUS = 400
     # Query strings parsed for a schema kept at most: past it they are forgotten all at once.
-    parsed_queries_kept = 4096
+    parsed_queries_kept = 1024
+    # The longest query string kept (bytes): ours are a few parameters; a longer one is parsed each time.
+    longest_query_kept = 256
 
     def __init__(self) -> None:
         super().__init__()
         self._parsed_queries: dict[tuple[Schema, bytes], dict[str, Any]] = {}
 
     def parse(self, argmap: Any, req: Request | None = None, *, location: str | None = None, **kwargs: Any) -> Any:
-        if location != "query" or not isinstance(argmap, Schema):
-            return super().parse(argmap, req, location=location, **kwargs)
         req = req or self.get_default_request()
+        if location != "query" or not isinstance(argmap, Schema) or len(req.query_string) > self.longest_query_kept:
+            return super().parse(argmap, req, location=location, **kwargs)
         key = (argmap, req.query_string)
         parsed = self._parsed_queries.get(key)
         if parsed is None:
