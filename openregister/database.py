@@ -1,4 +1,5 @@
-"""The database: per-connection settings, and the one owner of a request's transaction.
+"""The database: per-connection settings, the one owner of a request's transaction, and `read` for
+the hot read paths' statements.
 
 Services flush and never commit. A write view commits once, through `transactional`; a view that
 waits on the network in between (chat) opens two short `unit_of_work` blocks around the wait. When
