@@ -73,7 +73,10 @@ def read(stmt: Select[Any], params: Mapping[str, Any]) -> Sequence[Row[Any]]:
     whose parameters need processing, or a call with other parameters than the first, SQLAlchemy runs
     it as usual.
     """
-    connection = db.session.connection()
+    session = db.session()
+    if session.autoflush:
+        session.flush()  # as Session.execute does first: the rows include what the request changed (cheap when clean)
+    connection = session.connection()
     if (connection._has_events or connection.engine._has_events) and _listened_to(connection):
         return connection.execute(stmt, params).all()
     prepared_for_dialect = _prepared.get(connection.dialect)

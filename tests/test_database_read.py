@@ -9,7 +9,14 @@ from sqlalchemy.engine import Connection
 from openregister.auth import CALLER_BY_UUID
 from openregister.database import read
 from openregister.extensions import db
-from openregister.services.conversations import CONVERSATION_ROW, _conversations, _message_listing
+from openregister.models import Caller, Message
+from openregister.services.conversations import (
+    CONVERSATION_ROW,
+    _conversations,
+    _message_listing,
+    get_conversation_row_for,
+    latest_messages,
+)
 
 from . import factories
 
@@ -137,3 +144,15 @@ def test_a_database_error_on_the_cursor_is_sqlalchemys_error(app):
     with pytest.raises(exc.DBAPIError):
         read(stmt, {"least": 0})
     db.session.rollback()
+
+
+def test_what_the_session_holds_unflushed_is_read(app, tenants, conversation):
+    # As db.session.execute does, read flushes first: the rows include the request's own changes.
+    actor = Caller.of(tenants["alice"])
+    for _ in range(2):  # the second time on the cursor
+        latest_messages(conversation.id, 5)
+        get_conversation_row_for(actor, conversation.uuid)
+    db.session.add(Message(conversation_id=conversation.id, role="user", content="pending"))
+    conversation.title = "Renamed"
+    assert latest_messages(conversation.id, 5)[-1].content == "pending"
+    assert get_conversation_row_for(actor, conversation.uuid).title == "Renamed"
