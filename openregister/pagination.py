@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, Select, bindparam, func
+from sqlalchemy import BigInteger, Select, bindparam, func
 
 from .database import read
 from .extensions import db
@@ -61,7 +61,8 @@ class Listing:
 
     @classmethod
     def of(cls, stmt: Select[Any], *, entities: bool) -> "Listing":
-        paged = stmt.limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer))
+        # 64-bit: a far page's offset passes 2**31 - 1 (PostgreSQL would refuse an INTEGER's).
+        paged = stmt.limit(bindparam("limit", type_=BigInteger)).offset(bindparam("offset", type_=BigInteger))
         return cls(rows=paged, count=count_of(stmt), entities=entities)
 
 

@@ -45,3 +45,20 @@ def test_a_default_page_size_that_is_not_a_positive_integer_is_refused_at_start(
     with pytest.raises(RuntimeError, match="OPENREGISTER_DEFAULT_PAGE_SIZE"):
         create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "JWT_SECRET": "x" * 64,
                     "DEFAULT_PAGE_SIZE": value})
+
+
+@pytest.mark.parametrize("path", ["/conversations", "/conversations/archive", "/agents", "/documents",
+                                  "/organisations/search", "/conversations/{ref}/messages",
+                                  "/chat/history?conversationId={ref}"])
+@pytest.mark.parametrize("query", ["_page=1000000000", "page=1000000000&limit=100", "offset=1000000000"])
+def test_a_far_page_is_an_empty_page(client, tenants, auth_headers, path, query):
+    # (page - 1) * limit passes 2**31 - 1 well before the schema's bound: PostgreSQL would refuse an INTEGER.
+    conversation = factories.make_conversation(tenants["alice"])
+    factories.make_messages(conversation, 2)
+    db.session.commit()
+    path = path.format(ref=conversation.uuid)
+    separator = "&" if "?" in path else "?"
+    response = client.get(f"{API}{path}{separator}{query}", headers=auth_headers(tenants["alice"]))
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert not next(value for key, value in body.items() if isinstance(value, list))
