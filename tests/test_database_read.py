@@ -156,3 +156,15 @@ def test_what_the_session_holds_unflushed_is_read(app, tenants, conversation):
     conversation.title = "Renamed"
     assert latest_messages(conversation.id, 5)[-1].content == "pending"
     assert get_conversation_row_for(actor, conversation.uuid).title == "Renamed"
+
+
+def test_each_transaction_reads_on_its_own_connection(app, conversation):
+    before = len(latest_messages(conversation.id, 50))
+    first = db.session.connection()
+    assert len(latest_messages(conversation.id, 50)) == before
+    factories.make_message(conversation, content="later")
+    db.session.commit()  # the transaction, and with it the connection, ends
+    assert latest_messages(conversation.id, 50)[-1].content == "later"
+    assert db.session.connection() is not first
+    db.session.rollback()
+    assert len(latest_messages(conversation.id, 50)) == before + 1
