@@ -100,8 +100,8 @@ class StrictJSONProvider(DefaultJSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> "SansIOResponse":
         """jsonify's answer, written by orjson, ten times faster than json.dumps (a third of a small answer's
-        time): the same bytes, but for a float in exponent form, which orjson writes 1e16 where json writes
-        1e+16 (the same number). What orjson cannot write as json would (non-ASCII text while ensure_ascii
+        time): the same bytes, but for a float below 1e-4, which orjson writes 0.00001 or 1.5e-7 where
+        json writes 1e-05 or 1.5e-07 (the same number). What orjson cannot write as json would (non-ASCII text while ensure_ascii
         is set, an integer past 64 bits, a lone surrogate, a key that is not a string), and indented
         answers, are written by json."""
         obj = self._prepare_response_obj(args, kwargs)
