@@ -100,10 +100,10 @@ class StrictJSONProvider(DefaultJSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> "SansIOResponse":
         """jsonify's answer, written by orjson, ten times faster than json.dumps (a third of a small answer's
-        time): the same bytes, but for a float below 1e-4, which orjson writes 0.00001 or 1.5e-7 where
-        json writes 1e-05 or 1.5e-07 (the same number). What orjson cannot write as json would (non-ASCII text while ensure_ascii
-        is set, an integer past 64 bits, a lone surrogate, a key that is not a string), and indented
-        answers, are written by json."""
+        time): the same bytes, but for a float below 1e-4, which orjson writes 0.00001 or 1.5e-7 where json
+        writes 1e-05 or 1.5e-07 (the same number). What orjson cannot write as json would (while
+        ensure_ascii is set, non-ASCII text and DEL; an integer past 64 bits, a lone surrogate, a key that
+        is not a string), and indented answers, are written by json."""
         obj = self._prepare_response_obj(args, kwargs)
         if (self.compact is None and self._app.debug) or self.compact is False:
             return super().response(obj)
@@ -112,7 +112,8 @@ class StrictJSONProvider(DefaultJSONProvider):
             body = orjson.dumps(obj, default=self.default, option=options)
         except TypeError:  # orjson.JSONEncodeError is one
             return super().response(obj)
-        if self.ensure_ascii and not body.isascii():
+        # json's ensure_ascii also escapes DEL (\x7f), the one ASCII character orjson writes as it is.
+        if self.ensure_ascii and (not body.isascii() or b"\x7f" in body):
             return super().response(obj)
         # Flask types the provider's app as the sans-IO one, whose response class takes no body.
         response: SansIOResponse = self._app.response_class(body, mimetype=self.mimetype)  # type: ignore[arg-type]

@@ -44,7 +44,8 @@ def test_an_answer_is_what_json_dumps_writes(shared_app, value):
         assert body == written_by_json(value)
 
 
-@pytest.mark.parametrize("value", [{"n": 2**64}, {"text": "\ud800"}, {"ü": "Grüße"}, {1: "key not a string"}])
+@pytest.mark.parametrize("value", [{"n": 2**64}, {"text": "\ud800"}, {"ü": "Grüße"}, {1: "key not a string"},
+                                   {"text": "DEL \x7f"}, {"controls": "".join(map(chr, range(32)))}])
 def test_what_orjson_would_write_otherwise_is_written_by_json(app, value):
     with app.test_request_context():
         assert app.json.response(value).get_data() == written_by_json(value)
