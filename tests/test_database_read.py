@@ -1,6 +1,6 @@
 """database.read: the hot read paths' statements on the DBAPI cursor give what SQLAlchemy gives."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, bindparam, event, exc, select
@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from openregister.auth import CALLER_BY_UUID
 from openregister.database import read
 from openregister.extensions import db
+from openregister.models.base import utcnow
 from openregister.models import Caller, Message
 from openregister.services.conversations import (
     CONVERSATION_ROW,
@@ -162,7 +163,8 @@ def test_each_transaction_reads_on_its_own_connection(app, conversation):
     before = len(latest_messages(conversation.id, 50))
     first = db.session.connection()
     assert len(latest_messages(conversation.id, 50)) == before
-    factories.make_message(conversation, content="later")
+    # after the fixture's messages, which are stamped a few milliseconds apart from now
+    factories.make_message(conversation, content="later", created=utcnow() + timedelta(seconds=1))
     db.session.commit()  # the transaction, and with it the connection, ends
     assert latest_messages(conversation.id, 50)[-1].content == "later"
     assert db.session.connection() is not first
