@@ -104,6 +104,9 @@ def read(stmt: Select[Any], params: Mapping[str, Any]) -> Sequence[Row[Any]]:
     return [Row(metadata, processors, key_to_index, data) for data in fetched]
 
 
+_READ_CONNECTION = "read_connection"
+
+
 def _connection_of(session: Session) -> Connection:
     """session.connection(), looked up once for each transaction of the session (it costs 3 µs a call)."""
     transaction = session.get_transaction()
@@ -114,9 +117,6 @@ def _connection_of(session: Session) -> Connection:
     connection = session.connection()
     session.info[_READ_CONNECTION] = (session.get_transaction(), connection)
     return connection
-
-
-_READ_CONNECTION = "read_connection"
 
 
 def _listened_to(connection: Connection) -> bool:

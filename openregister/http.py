@@ -80,6 +80,10 @@ def _check_structure(value: object) -> None:
             _refuse("a string contains the NUL character (\\u0000), which text cannot hold")
 
 
+# As Flask's json.dumps writes them: a newline at the end; dates and dataclasses through the provider's default.
+ORJSON_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 class StrictJSONProvider(DefaultJSONProvider):
     """Every JSON body, in both dialects, is read here: it refuses, with a 400 that names the problem,
     what Python's json would accept but nothing after it can store or serve: NaN and Infinity, numbers
@@ -118,10 +122,6 @@ class StrictJSONProvider(DefaultJSONProvider):
         # Flask types the provider's app as the sans-IO one, whose response class takes no body.
         response: SansIOResponse = self._app.response_class(body, mimetype=self.mimetype)  # type: ignore[arg-type]
         return response
-
-
-# As Flask's json.dumps writes them: a newline at the end; dates and dataclasses through the provider's default.
-ORJSON_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 class Parameters(ImmutableMultiDict[str, str]):

@@ -74,12 +74,15 @@ def paginate(listing: Select[Any] | Listing, page: Window, params: Mapping[str, 
         listing = Listing.of(listing, entities=True)
     params = params or {}
     window_params = {**params, "limit": page.limit, "offset": page.offset}
-    if listing.entities:
-        results: Sequence[Any] = db.session.execute(listing.rows, window_params).scalars().all()
-    else:
+    results: Sequence[Any]
+    if listing.entities:  # ORM objects, of a select often built for the request: through the session
+        results = db.session.execute(listing.rows, window_params).scalars().all()
+        if total is None:
+            total = db.session.execute(listing.count, params).scalar_one()
+    else:  # rows of a Listing built once: the hot read path
         results = read(listing.rows, window_params)
-    if total is None:
-        total = read(listing.count, params)[0][0]
+        if total is None:
+            total = read(listing.count, params)[0][0]
     return {
         "results": results,
         "total": total,

@@ -130,14 +130,10 @@ def _row_dumper(plan: Plan, sources: list[str | None], labels: tuple[str, ...], 
         return partial(run, plan)  # a label twice: reading it by name fails as it does for marshmallow
     # The row's values, unpacked once into locals c0, c1...: the expressions read them more than once.
     expressions = {label: f"c{position}" for position, label in enumerate(labels)}
-    unpacked = "".join(f"c{position}, " for position in range(len(labels))) + "= row"
-    lines = ["def dump_row(obj):"]
-    if value_names:
-        lines += ["    row, values = obj.row, obj.values", f"    {unpacked}"]
-        lines += [f"    v{number} = values[{name!r}]" for number, name in enumerate(value_names)]
-        expressions.update({name: f"v{number}" for number, name in enumerate(value_names)})
-    else:
-        lines.append(f"    {unpacked.replace('= row', '= obj')}")
+    lines = ["def dump_row(obj):", "    row, values = obj.row, obj.values" if value_names else "    row = obj",
+             "    " + "".join(f"c{position}, " for position in range(len(labels))) + "= row"]
+    lines += [f"    v{number} = values[{name!r}]" for number, name in enumerate(value_names)]
+    expressions.update({name: f"v{number}" for number, name in enumerate(value_names)})
     namespace: dict[str, Any] = {"missing": missing, "run": run, "plan": plan}
     items = []
     for number, ((key, get, convert, conversion, _), source) in enumerate(zip(plan, sources)):
